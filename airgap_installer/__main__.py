@@ -1,0 +1,3 @@
+from airgap_installer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,246 @@
+"""The pipeline: project -> lock -> plan -> fetch -> payload -> header -> one .run file."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from airgap_installer import __version__
+from airgap_installer.backends import backend_requirements, resolve_backends
+from airgap_installer.cache import Cache
+from airgap_installer.errors import AirgapError, LockError, UsageError
+from airgap_installer.fetch import fetch
+from airgap_installer.header import HeaderFields, render
+from airgap_installer.lock import Artifact, Lock, parse_pylock
+from airgap_installer.payload import DEFLATED, Member, ZipWriter
+from airgap_installer.plan import Plan, make_plan
+from airgap_installer.project import Project, load_project
+from airgap_installer.sources import project_files, target_uv_toml
+from airgap_installer.target import Target, make_target
+from airgap_installer.uvbin import UV_VERSION, locate_uv_binary, run_uv, target_uv_wheel
+
+log = logging.getLogger(__name__)
+
+ALIGN = 4096
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which extras and groups to install, in uv's own flags (passed to `uv export` and `uv sync`)."""
+
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    groups: tuple[str, ...] = ()
+    all_groups: bool = False
+    no_dev: bool = False
+    no_default_groups: bool = False
+    only_groups: tuple[str, ...] = ()
+    package: str | None = None
+    all_packages: bool = False
+
+    def uv_args(self) -> list[str]:
+        args: list[str] = []
+        for e in self.extras:
+            args += ["--extra", e]
+        if self.all_extras:
+            args.append("--all-extras")
+        for g in self.groups:
+            args += ["--group", g]
+        for g in self.only_groups:
+            args += ["--only-group", g]
+        if self.all_groups:
+            args.append("--all-groups")
+        if self.no_dev:
+            args.append("--no-dev")
+        if self.no_default_groups:
+            args.append("--no-default-groups")
+        if self.package:
+            args += ["--package", self.package]
+        if self.all_packages:
+            args.append("--all-packages")
+        return args
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    project_dir: Path
+    output: Path | None = None
+    python: str | None = None
+    platform: str | None = None
+    target: Target | None = None  # e.g. from --complete-platform; wins over python/platform
+    selection: Selection = field(default_factory=Selection)
+    offline: bool = False
+    cache_dir: Path | None = None
+    jobs: int = 8
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    size: int
+    payload_sha256: str
+    plan: Plan
+    backend_wheels: tuple[Artifact, ...]
+
+
+def default_python(project: Project) -> str:
+    """The project's .python-version, else the builder's own Python if requires-python allows it."""
+    pinned = project.root / ".python-version"
+    if pinned.is_file():
+        text = pinned.read_text(encoding="utf-8").strip().splitlines()
+        if text:
+            return text[0].strip()
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if project.requires_python.contains(f"{here}.0", prereleases=True) or not str(project.requires_python):
+        return here
+    raise UsageError(
+        f"pass --python: this builder runs Python {here}, outside requires-python {project.requires_python}",
+        hint="e.g. --python 3.12 (the Python version the target host has)",
+    )
+
+
+def check_lock(project: Project) -> None:
+    if not project.lock_path.is_file():
+        raise LockError(f"no uv.lock in {project.root}")
+    try:
+        run_uv(["lock", "--check", "--offline", "--quiet", "--project", str(project.root)])
+    except AirgapError as exc:
+        raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root} ({exc})") from exc
+
+
+def export_lock(project: Project, selection: Selection) -> Lock:
+    text = run_uv(["export", "--frozen", "--format", "pylock.toml", "--quiet", "--project", str(project.root),
+                   *selection.uv_args()])
+    return parse_pylock(text)
+
+
+def _runtime_files() -> list[tuple[str, bytes]]:
+    """The stdlib-only runtime, as `airgap_runtime/` plus a zipapp `__main__.py`."""
+    package = resources.files("airgap_installer.runtime")
+    files = [
+        (f"airgap_runtime/{entry.name}", entry.read_bytes())
+        for entry in sorted(package.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".py")
+    ]
+    main = b"from airgap_runtime.main import main\nraise SystemExit(main())\n"
+    return [("__main__.py", main), *files]
+
+
+def build(request: BuildRequest) -> BuildResult:
+    started = time.monotonic()
+    project = load_project(request.project_dir)
+    target = request.target or make_target(
+        request.python or project.config.get("python") or default_python(project),
+        request.platform or project.config.get("python-platform"),
+    )
+    if not project.requires_python.contains(f"{target.python_version}.99", prereleases=True) and not (
+        project.requires_python.contains(f"{target.python_version}.0", prereleases=True)
+    ):
+        raise UsageError(f"Python {target.python_version} is outside requires-python {project.requires_python}",
+                         hint="choose a --python that the project supports")
+    check_lock(project)
+    plan = make_plan(export_lock(project, request.selection), target)
+    cache = Cache(request.cache_dir or _default_cache())
+
+    backend_wheels: list[Artifact] = []
+    if any(s.action == "source" for s in plan.steps) and not project.uses_uv_build:
+        reqs = backend_requirements(project.build_requires, project.build_backend)
+        backend_plan = make_plan(resolve_backends(reqs, target, cache, offline=request.offline), target)
+        backend_wheels = [s.artifact for s in backend_plan.wheels if s.artifact is not None]
+
+    uv_wheel = target_uv_wheel(target)
+    wheels = [s.artifact for s in plan.wheels if s.artifact is not None]
+    fetch([uv_wheel, *wheels, *backend_wheels], cache, base=project.root, offline=request.offline,
+          jobs=request.jobs)
+    log.info("fetched %d artifacts in %.1fs", len(wheels) + len(backend_wheels) + 1, time.monotonic() - started)
+
+    output = (request.output or Path("dist") / f"install-{project.name}-{target.slug}.run").resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
+    manifest = {
+        "format": FORMAT_VERSION,
+        "name": project.name,
+        "version": project.version,
+        "target": target.slug,
+        "python": target.python_version,
+        "requires_python": str(project.requires_python),
+        "uv_version": UV_VERSION,
+        "tool_version": __version__,
+        "build_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None,
+        "scripts": list(project.scripts),
+        "sync_args": request.selection.uv_args(),
+        "pins": plan.pins(),
+        "packages": [
+            {"name": s.package.name, "version": s.package.version, "action": s.action, "reason": s.reason,
+             "file": s.artifact.filename if s.artifact else None,
+             "sha256": s.artifact.sha256 if s.artifact else None}
+            for s in plan.steps
+        ],
+        "build_backends": [a.filename for a in backend_wheels],
+    }
+    fields = HeaderFields(
+        name=project.name, version=project.version, tool_version=__version__, target=target.slug,
+        target_os=target.platform.os, target_machine=target.platform.machine, python=target.python_version,
+        requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
+        build_date=manifest["build_date"] or "unset (reproducible build)", scripts=" ".join(project.scripts),
+    )
+    wheelhouse = sorted({a.filename: a for a in [*wheels, *backend_wheels]}.values(), key=lambda a: a.filename)
+    result = _write(output, fields, manifest, project, cache, uv_wheel, wheelhouse, epoch)
+    log.info("wrote %s (%d bytes) in %.1fs", output, result[0], time.monotonic() - started)
+    return BuildResult(output, result[0], result[1], plan, tuple(backend_wheels))
+
+
+def _default_cache() -> Path:
+    from airgap_installer.cache import default_cache_dir
+
+    return default_cache_dir()
+
+
+def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], project: Project,
+           cache: Cache, uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None) -> tuple[int, str]:
+    uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
+    placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64)]
+    header_len = len(render(fields, payload_offset=0, payload_size=0, payload_sha256="0" * 64,
+                            members=placeholder))
+    fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as f:
+            f.write(b"\0" * header_len)
+            zw = ZipWriter(f, epoch)
+            with uv_binary.wheel.open("rb") as src:
+                src.seek(uv_binary.data_offset)
+                uv_member = zw.add_raw("bin/uv", src, method=uv_binary.method, crc=uv_binary.crc,
+                                       compress_size=uv_binary.compress_size, file_size=uv_binary.file_size,
+                                       mode=0o755, align=ALIGN)
+            for name, data in _runtime_files():
+                zw.add_bytes(name, data)
+            zw.add_bytes("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+            zw.add_bytes("pins.txt", "".join(line + "\n" for line in manifest["pins"]).encode())  # type: ignore[attr-defined]
+            for rel, path, mode in project_files(project.root, exclude=output):
+                zw.add_file(f"project/{rel}", path, mode)
+            zw.add_bytes("project/uv.toml", target_uv_toml(project.root).encode())
+            for artifact in wheelhouse:
+                zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
+            zw.close()
+            header = render(fields, payload_offset=header_len, payload_size=zw.size, payload_sha256=zw.sha256,
+                            members=[uv_member])
+            if len(header) != header_len:
+                raise AssertionError("the header changed length when its fields were filled in")
+            f.seek(0)
+            f.write(header)
+            size = header_len + zw.size
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return size, zw.sha256

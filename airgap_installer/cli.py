@@ -1,0 +1,124 @@
+"""Command line: `airgap-installer build|inspect|verify`. The only module that prints or exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from airgap_installer import __version__
+from airgap_installer.assemble import BuildRequest, Selection, build
+from airgap_installer.errors import AirgapError
+from airgap_installer.inspect import inspect_file
+from airgap_installer.target import load_complete_platform
+
+BUILD_EPILOG = """\
+targets (uv's --python-platform names):
+  x86_64-manylinux_2_28, aarch64-manylinux_2_28, x86_64-manylinux_2_17 (any glibc level 2_17..2_40)
+  x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu   (= manylinux_2_28)
+  x86_64-unknown-linux-musl, aarch64-unknown-linux-musl (= musllinux_1_2)
+  aarch64-apple-darwin, x86_64-apple-darwin             (macOS 13.0)
+  linux, macos                                          (x86_64 linux, arm64 macOS)
+  default: this machine.
+
+examples:
+  airgap-installer build examples/hello -o dist/install-hello.run
+  airgap-installer build . --python 3.12 --python-platform aarch64-manylinux_2_28
+  airgap-installer build . --complete-platform target.json   (pex3 interpreter inspect --markers --tags)
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="airgap-installer", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build an offline installer for a uv project",
+                       epilog=BUILD_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("project", nargs="?", default=".", type=Path, help="the project directory (default: .)")
+    b.add_argument("-o", "--output", type=Path, help="the .run file to write (default: dist/install-NAME-TARGET.run)")
+    b.add_argument("--python", help="target CPython version X.Y (default: .python-version, else this Python)")
+    b.add_argument("--python-platform", help="target platform, uv's names (default: this machine)")
+    b.add_argument("--complete-platform", type=Path, help="a pex complete-platform JSON describing the target")
+    b.add_argument("--extra", action="append", default=[], help="include an optional extra (repeatable)")
+    b.add_argument("--all-extras", action="store_true", help="include every optional extra")
+    b.add_argument("--group", action="append", default=[], help="include a dependency group (repeatable)")
+    b.add_argument("--only-group", action="append", default=[], help="only this dependency group")
+    b.add_argument("--all-groups", action="store_true", help="include every dependency group")
+    b.add_argument("--no-dev", action="store_true", help="leave out the dev group")
+    b.add_argument("--no-default-groups", action="store_true", help="leave out the default groups")
+    b.add_argument("--package", help="the workspace member to install")
+    b.add_argument("--all-packages", action="store_true", help="install every workspace member")
+    b.add_argument("--offline", action="store_true", help="use only the cache; fail naming what is missing")
+    b.add_argument("--cache-dir", type=Path, help="artifact cache (default: the user cache dir)")
+    b.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
+
+    i = sub.add_parser("inspect", help="show what an installer contains, without running it")
+    i.add_argument("file", type=Path)
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+
+    v = sub.add_parser("verify", help="check an installer's sha256 and structure, without running it")
+    v.add_argument("file", type=Path)
+    return parser
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    project = args.project
+    selection = Selection(
+        extras=tuple(args.extra), all_extras=args.all_extras, groups=tuple(args.group),
+        all_groups=args.all_groups, no_dev=args.no_dev, no_default_groups=args.no_default_groups,
+        only_groups=tuple(args.only_group), package=args.package, all_packages=args.all_packages,
+    )
+    target = load_complete_platform(args.complete_platform) if args.complete_platform else None
+    result = build(BuildRequest(
+        project_dir=project, output=args.output, python=args.python, platform=args.python_platform,
+        target=target, selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
+    ))
+    shipped = len(result.plan.wheels)
+    skipped = sum(1 for s in result.plan.steps if s.action == "skip")
+    print(f"wrote {result.path} ({result.size / 1e6:.1f} MB): {shipped} wheels for {result.plan.target.slug}, "
+          f"{skipped} skipped by markers, {len(result.backend_wheels)} build-backend wheels")
+    print(f"install with: sh {result.path.name} --prefix /opt/{result.path.name.split('-')[1]} -y")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    report = inspect_file(args.file, verify=False)
+    if args.json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        for key in ("name", "version", "target", "python", "uv_version", "build_date", "payload_sha256",
+                    "payload_size", "scripts"):
+            print(f"{key + ':':16} {report.get(key)}")
+        print(f"{'packages:':16} {len(report['pins'])} pinned wheels")
+        for pin in report["pins"]:
+            print(f"  {pin.split(' ')[0]}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    report = inspect_file(args.file, verify=True)
+    print(f"{args.file}: OK ({report['name']} {report['version']} for {report['target']}, "
+          f"payload sha256 {report['payload_sha256']})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    commands = {"build": _cmd_build, "inspect": _cmd_inspect, "verify": _cmd_verify}
+    try:
+        return commands[args.command](args)
+    except AirgapError as exc:
+        if args.verbose:
+            raise
+        print(f"ERROR {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"TIP {exc.hint}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ERROR interrupted", file=sys.stderr)
+        return 130

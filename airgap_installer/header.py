@@ -1,0 +1,96 @@
+"""Render templates/header.sh strictly: every placeholder must be given, none may be left over."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from airgap_installer.payload import Member
+
+_PLACEHOLDER = re.compile(r"@@([A-Z0-9_]+)@@")
+NUMBER_WIDTH = 20  # fixed width, padded with spaces (zero padding would read as octal)
+
+
+def template_text() -> str:
+    """The header template: shipped in the wheel as airgap_installer/templates, top-level in a checkout."""
+    packaged = resources.files("airgap_installer").joinpath("templates/header.sh")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "templates" / "header.sh").read_text(encoding="utf-8")
+
+
+def shell_quote(value: str) -> str:
+    if "\n" in value or "\0" in value:
+        raise ValueError(f"header value must be one line: {value!r}")
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def number(value: int) -> str:
+    text = str(value)
+    if len(text) > NUMBER_WIDTH:
+        raise ValueError(f"{value} does not fit the header's {NUMBER_WIDTH}-digit field")
+    return text.ljust(NUMBER_WIDTH)
+
+
+def member_line(m: Member) -> str:
+    """One fixed-width row of the carve table: offset length sha256 method size crc32 name."""
+    if any(c.isspace() for c in m.name):
+        raise ValueError(f"carved member names may not contain spaces: {m.name!r}")
+    return " ".join([number(m.offset), number(m.compress_size), m.sha256, str(m.method).ljust(2),
+                     number(m.file_size), number(m.crc), m.name])
+
+
+@dataclass(frozen=True)
+class HeaderFields:
+    name: str
+    version: str
+    tool_version: str
+    target: str
+    target_os: str
+    target_machine: str
+    python: str
+    requires_python: str
+    uv_version: str
+    build_date: str
+    scripts: str
+
+
+def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payload_sha256: str,
+           members: list[Member]) -> bytes:
+    values = {
+        "NAME": fields.name,
+        "VERSION": fields.version,
+        "TOOL_VERSION": fields.tool_version,
+        "NAME_Q": shell_quote(fields.name),
+        "VERSION_Q": shell_quote(fields.version),
+        "TARGET_Q": shell_quote(fields.target),
+        "TARGET_OS_Q": shell_quote(fields.target_os),
+        "TARGET_MACHINE_Q": shell_quote(fields.target_machine),
+        "PYTHON_Q": shell_quote(fields.python),
+        "REQUIRES_PYTHON_Q": shell_quote(fields.requires_python),
+        "UV_VERSION_Q": shell_quote(fields.uv_version),
+        "BUILD_DATE_Q": shell_quote(fields.build_date),
+        "SCRIPTS_Q": shell_quote(fields.scripts),
+        "PAYLOAD_OFFSET": number(payload_offset),
+        "PAYLOAD_SIZE": number(payload_size),
+        "PAYLOAD_SHA256": payload_sha256,
+        "MEMBERS": "\n".join(member_line(m) for m in members),
+    }
+    for key in ("NAME", "VERSION", "TOOL_VERSION"):
+        if not re.fullmatch(r"[A-Za-z0-9._+!-]+", values[key]):
+            raise ValueError(f"{key.lower()} {values[key]!r} has characters a shell comment cannot hold")
+    if not re.fullmatch(r"[0-9a-f]{64}", payload_sha256):
+        raise ValueError("payload sha256 must be 64 hex digits")
+    template = template_text()
+    missing = sorted(set(_PLACEHOLDER.findall(template)) - set(values))
+    unused = sorted(set(values) - set(_PLACEHOLDER.findall(template)))
+    if missing or unused:
+        raise ValueError(f"header template mismatch: unknown {missing}, unused {unused}")
+    text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+    if "@@" in text:
+        raise ValueError("a placeholder was left in the rendered header")
+    if "\r" in text:
+        raise ValueError("the header must use LF line endings only")
+    return text.encode("utf-8")

@@ -1,0 +1,62 @@
+"""Read and check a .run file without running it: what `--info` and `--check` show, from Python."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from airgap_installer.cache import CHUNK
+from airgap_installer.errors import InstallerFileError
+
+_MARK = b"made by airgap-installer"
+_FIELD = re.compile(rb"^(PAYLOAD_OFFSET|PAYLOAD_SIZE)=\$\(\( *(\d+) *\)\)$|^(PAYLOAD_SHA256)=([0-9a-f]{64})$", re.M)
+
+
+def read_header(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            head = f.read(256 * 1024)
+    except OSError as exc:
+        raise InstallerFileError(f"cannot read {path}: {exc.strerror}") from exc
+    if not head.startswith(b"#!/bin/sh\n") or _MARK not in head[:512]:
+        raise InstallerFileError(f"{path} is not an airgap-installer file")
+    fields: dict[str, Any] = {}
+    for m in _FIELD.finditer(head):
+        if m.group(1):
+            fields[m.group(1).decode().lower()] = int(m.group(2))
+        else:
+            fields["payload_sha256"] = m.group(4).decode()
+    if set(fields) != {"payload_offset", "payload_size", "payload_sha256"}:
+        raise InstallerFileError(f"{path}: the header is damaged (payload fields missing)")
+    return fields
+
+
+def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
+    fields = read_header(path)
+    size = path.stat().st_size
+    expected = fields["payload_offset"] + fields["payload_size"]
+    if size != expected:
+        what = "truncated" if size < expected else "longer than it should be"
+        raise InstallerFileError(f"{path} is {what}: {size} bytes, expected {expected}")
+    if verify:
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            f.seek(fields["payload_offset"])
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != fields["payload_sha256"]:
+            raise InstallerFileError(
+                f"{path} is corrupt: payload sha256 {digest.hexdigest()}, expected {fields['payload_sha256']}"
+            )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            manifest = json.loads(zf.read("manifest.json"))
+            if verify and (bad := zf.testzip()) is not None:
+                raise InstallerFileError(f"{path}: member {bad} fails its CRC check")
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InstallerFileError(f"{path}: the payload is not a readable zip ({exc})") from exc
+    return {**manifest, **fields}

@@ -1,0 +1,102 @@
+"""Lock x Target -> Plan: for every locked package, the wheel to ship, or why it is skipped. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from airgap_installer.errors import PlanError
+from airgap_installer.lock import Artifact, Lock, Package
+from airgap_installer.target import Target
+
+
+@dataclass(frozen=True)
+class Step:
+    """What happens to one locked package: `ship` a wheel, `source` (built by uv on the target from the
+    shipped project tree), or `skip` (its marker is false for the target)."""
+
+    package: Package
+    action: str
+    artifact: Artifact | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: Target
+    steps: tuple[Step, ...]
+
+    @property
+    def wheels(self) -> list[Step]:
+        return [s for s in self.steps if s.action == "ship"]
+
+    def pins(self) -> list[str]:
+        """Requirement lines with hashes for `uv pip install --no-deps --require-hashes -r`."""
+        return [
+            f"{s.package.name}=={s.package.version} --hash=sha256:{s.artifact.sha256}"
+            for s in sorted(self.wheels, key=lambda s: s.package.name)
+            if s.artifact is not None
+        ]
+
+
+class WheelRanker:
+    """Ranks wheel files by the target's tag priority (lower is better)."""
+
+    def __init__(self, supported: Sequence[Tag]) -> None:
+        self._rank = {}
+        for i, tag in enumerate(supported):
+            self._rank.setdefault(tag, i)
+
+    def rank(self, filename: str) -> int | None:
+        try:
+            _, _, _, file_tags = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            return None
+        ranks = [self._rank[t] for t in file_tags if t in self._rank]
+        return min(ranks) if ranks else None
+
+    def best(self, artifacts: Iterable[Artifact]) -> Artifact | None:
+        ranked = [(r, a.filename, a) for a in artifacts if (r := self.rank(a.filename)) is not None]
+        return min(ranked, key=lambda t: (t[0], t[1]))[2] if ranked else None
+
+
+def _describe_wheels(package: Package) -> str:
+    platforms = sorted({tag.rsplit("-", 1)[-1] for a in package.wheels for tag in [a.filename[:-4]]})
+    return ", ".join(platforms[:4]) + (" ..." if len(platforms) > 4 else "")
+
+
+def make_plan(lock: Lock, target: Target) -> Plan:
+    """Choose an artifact for every package; collect every failure, then raise once."""
+    env = target.marker_environment()
+    ranker = WheelRanker(target.tags())
+    steps: list[Step] = []
+    problems: list[str] = []
+    for package in lock.packages:
+        if package.marker is not None and not package.marker.evaluate(env):
+            steps.append(Step(package, "skip", None, f"marker false for the target: {package.marker}"))
+            continue
+        if package.kind == "directory":
+            steps.append(Step(package, "source", None, f"local source at {package.directory}, built by uv"))
+            continue
+        if package.kind != "registry":
+            problems.append(f"{package.name}: {package.kind} dependencies are not supported yet")
+            continue
+        wheel = ranker.best(package.wheels)
+        if wheel is None:
+            if package.wheels:
+                why = f"no wheel for {target.slug} (wheels exist for: {_describe_wheels(package)})"
+            else:
+                why = "no wheel at all (sdist only)"
+            problems.append(f"{package.name} {package.version}: {why}")
+            continue
+        steps.append(Step(package, "ship", wheel, f"best wheel for {target.slug}"))
+    if problems:
+        raise PlanError(
+            f"{len(problems)} package(s) have nothing installable for {target.slug}: " + "; ".join(problems),
+            hint="choose another --python-platform or --python, a newer manylinux level "
+            "(e.g. x86_64-manylinux_2_28), or build on a machine that matches the target",
+        )
+    return Plan(target, tuple(steps))

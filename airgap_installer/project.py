@@ -1,0 +1,85 @@
+"""pyproject.toml (and its `[tool.airgap-installer]` defaults) -> Project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from airgap_installer.errors import ProjectError
+
+# Keys of [tool.airgap-installer] and the build option each one defaults.
+CONFIG_KEYS = frozenset(
+    {"python", "python-platform", "extras", "all-extras", "groups", "no-dev", "output", "package"}
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+    version: str
+    requires_python: SpecifierSet
+    scripts: tuple[str, ...]
+    build_backend: str | None
+    build_requires: tuple[str, ...]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "uv.lock"
+
+    @property
+    def uses_uv_build(self) -> bool:
+        """uv builds `uv_build` projects itself: no backend wheel is needed on the target."""
+        return self.build_backend == "uv_build"
+
+
+def _get(table: Any, key: str, kind: type, where: str, default: Any = None) -> Any:
+    value = table.get(key, default) if table is not None else default
+    if value is not None and not isinstance(value, kind):
+        raise ProjectError(f"pyproject.toml: {where}.{key} must be a {kind.__name__}")
+    return value
+
+
+def load_project(root: Path) -> Project:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        raise ProjectError(f"no pyproject.toml in {root}", hint="pass the project directory, e.g. `build .`")
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+    except (tomlkit.exceptions.TOMLKitError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{path}: not valid TOML ({exc})") from exc
+    project = _get(doc, "project", dict, "", None)
+    if project is None:
+        raise ProjectError(f"{path}: no [project] table")
+    name = _get(project, "name", str, "project")
+    if not name:
+        raise ProjectError(f"{path}: project.name is missing")
+    version = _get(project, "version", str, "project", "0")
+    try:
+        requires_python = SpecifierSet(_get(project, "requires-python", str, "project", ""))
+    except InvalidSpecifier as exc:
+        raise ProjectError(f"{path}: project.requires-python is not a version specifier ({exc})") from exc
+    scripts = tuple(sorted(_get(project, "scripts", dict, "project", {})))
+    build_system = _get(doc, "build-system", dict, "", {})
+    config = _get(_get(doc, "tool", dict, "", {}), "airgap-installer", dict, "tool", {})
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ProjectError(
+            f"{path}: unknown key(s) in [tool.airgap-installer]: {', '.join(unknown)}",
+            hint=f"known keys: {', '.join(sorted(CONFIG_KEYS))}",
+        )
+    return Project(
+        root=root.resolve(),
+        name=name,
+        version=version,
+        requires_python=requires_python,
+        scripts=scripts,
+        build_backend=_get(build_system, "build-backend", str, "build-system"),
+        build_requires=tuple(_get(build_system, "requires", list, "build-system", [])),
+        config=config,
+    )

@@ -1,0 +1,214 @@
+"""Install a release from the payload with no network, then switch PREFIX/current to it atomically.
+
+Layout (DESIGN.md):
+    PREFIX/bin/uv -> ../current/.airgap/bin/uv     the release's own uv
+    PREFIX/bin/<script>                            launchers that resolve through `current`
+    PREFIX/current -> releases/<version>-<sha12>   switched by renaming a symlink
+    PREFIX/releases/<id>/                          the project: pyproject.toml, uv.lock, uv.toml, .venv
+    PREFIX/releases/<id>/.airgap/                  wheelhouse, pins, manifest, uv, install.log
+A release is built in place (venvs are not relocatable) and marked complete last; a failed build is
+removed, so `current` only ever points at a complete release.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator
+
+STATE = ".airgap-installer"  # PREFIX/.airgap-installer: lock file and scratch space
+COMPLETE = "complete"
+
+
+class InstallError(Exception):
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class Progress:
+    def __init__(self, quiet: bool, log: IO[str] | None = None) -> None:
+        self.quiet = quiet
+        self.log = log
+        self.start = time.monotonic()
+
+    def step(self, text: str) -> None:
+        line = f"[{time.monotonic() - self.start:5.1f}s] {text}"
+        if not self.quiet:
+            print(line, flush=True)
+        if self.log:
+            self.log.write(line + "\n")
+            self.log.flush()
+
+
+def _safe_target(root: Path, name: str) -> Path:
+    path = (root / name).resolve()
+    if path != root.resolve() and root.resolve() not in path.parents:
+        raise InstallError(f"payload member {name!r} escapes the destination")
+    return path
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zf.open(info) as src, open(dest, "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+    mode = (info.external_attr >> 16) & 0o777
+    os.chmod(dest, 0o755 if mode & 0o111 else 0o644)
+
+
+def extract_prefix(zf: zipfile.ZipFile, prefix: str, dest: Path) -> None:
+    """Extract every member under `prefix` (e.g. "project/") into dest."""
+    for info in zf.infolist():
+        if info.filename.startswith(prefix) and not info.is_dir():
+            _extract_member(zf, info, _safe_target(dest, info.filename[len(prefix):]))
+
+
+def extract_all(zf: zipfile.ZipFile, dest: Path) -> None:
+    for info in zf.infolist():
+        if not info.is_dir():
+            _extract_member(zf, info, _safe_target(dest, info.filename))
+
+
+@contextmanager
+def prefix_lock(prefix: Path) -> Iterator[None]:
+    """One install at a time per prefix; a second one waits for the first."""
+    state = prefix / STATE
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / "lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            print(f"waiting for another install into {prefix} to finish...", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def clean_env(scratch: Path) -> dict[str, str]:
+    """The environment uv runs in: nothing from the host may point it at an index, a venv or a config."""
+    drop = ("UV_", "PIP_", "PYTHON", "VIRTUAL_ENV", "CONDA_", "XDG_CONFIG")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    config = scratch / "empty-config"
+    config.mkdir(parents=True, exist_ok=True)
+    env.update(
+        UV_CACHE_DIR=str(scratch / "uv-cache"),
+        UV_PYTHON_DOWNLOADS="never",
+        UV_NO_PROGRESS="1",
+        XDG_CONFIG_HOME=str(config),  # hides the host user's uv.toml
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> None:
+    log.write(f"$ {' '.join(argv)}\n")
+    log.flush()
+    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log.write(proc.stdout)
+    log.flush()
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stdout.strip().splitlines()[-5:])
+        raise InstallError(
+            f"`{' '.join(argv[1:3])}` failed (exit {proc.returncode}): {tail}",
+            hint=f"the full output is in {log.name}",
+        )
+
+
+def _launcher(prefix: Path, script: str) -> str:
+    target = str(prefix / "current" / ".venv" / "bin" / script)
+    quoted = "'" + target.replace("'", "'\\''") + "'"
+    return f"#!/bin/sh\n# made by airgap-installer: runs {script} of the active release\nexec {quoted} \"$@\"\n"
+
+
+def _replace_symlink(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.tmp.{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)  # rename(2) over the old link: atomic
+
+
+def _write_atomic(path: Path, text: str, mode: int) -> None:
+    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+    tmp.write_text(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def activate(prefix: Path, release_id: str, manifest: dict) -> None:
+    """Point bin/ and current at the release. `current` is switched last, in one rename."""
+    bin_dir = prefix / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    _replace_symlink(bin_dir / "uv", "../current/.airgap/bin/uv")
+    for script in manifest["scripts"]:
+        _write_atomic(bin_dir / script, _launcher(prefix, script), 0o755)
+    _replace_symlink(prefix / "current", f"releases/{release_id}")
+
+
+def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict, uv: Path, python: str,
+                  scratch: Path, progress: Progress, log: IO[str]) -> None:
+    meta = release / ".airgap"
+    progress.step("extracting the project and its wheelhouse")
+    extract_prefix(zf, "project/", release)
+    extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
+    for name in ("manifest.json", "pins.txt"):
+        _extract_member(zf, zf.getinfo(name), meta / name)
+    (meta / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(uv, meta / "bin" / "uv")
+    os.chmod(meta / "bin" / "uv", 0o755)
+    uv_bin = str(meta / "bin" / "uv")
+    env = clean_env(scratch)
+    progress.step(f"creating the virtual environment with {python}")
+    run([uv_bin, "venv", "--offline", "--python", python, str(release / ".venv")], cwd=release, env=env, log=log)
+    venv_python = str(release / ".venv" / "bin" / "python")
+    if manifest["pins"]:
+        progress.step(f"installing {len(manifest['pins'])} locked packages from the wheelhouse")
+        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
+             "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
+            cwd=release, env=env, log=log)
+    progress.step("syncing the project (uv sync --frozen)")
+    run([uv_bin, "sync", "--frozen", "--offline", *manifest["sync_args"]], cwd=release, env=env, log=log)
+    progress.step("checking that uv sees the environment in sync with uv.lock")
+    run([uv_bin, "sync", "--locked", "--offline", "--dry-run", *manifest["sync_args"]],
+        cwd=release, env=env, log=log)
+    (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
+
+
+def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool) -> int:
+    prefix = prefix.resolve()
+    with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
+        manifest = json.loads(zf.read("manifest.json"))
+        release_id = f"{manifest['version']}-{payload_sha256[:12]}"
+        release = prefix / "releases" / release_id
+        if (release / ".airgap" / COMPLETE).is_file():
+            activate(prefix, release_id, manifest)
+            Progress(quiet).step(f"{manifest['name']} {release_id} is already installed; it is active again")
+            return 0
+        if release.exists():
+            shutil.rmtree(release)  # left half-made by an interrupted install
+        scratch = prefix / STATE / f"run.{os.getpid()}"
+        (release / ".airgap").mkdir(parents=True)
+        with open(release / ".airgap" / "install.log", "w") as log:
+            progress = Progress(quiet, log)
+            try:
+                build_release(zf, release, manifest, uv, python, scratch, progress, log)
+            except BaseException:
+                shutil.rmtree(release, ignore_errors=True)
+                raise
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+            activate(prefix, release_id, manifest)
+            progress.step(f"installed {manifest['name']} {manifest['version']} into {prefix}")
+        if not quiet:
+            script = manifest["scripts"][0] if manifest["scripts"] else "python"
+            print(f"run it with: cd {prefix}/current && {prefix}/bin/uv run {script}")
+    return 0
+
+

@@ -1,0 +1,57 @@
+"""Entry point of the runtime: `python -I installer.run {install,list,extract} ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zipfile
+from pathlib import Path
+
+from airgap_runtime import install
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="installer-runtime")
+    sub = parser.add_subparsers(dest="action", required=True)
+    p = sub.add_parser("install")
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--uv", required=True)
+    p.add_argument("--python", required=True)
+    p.add_argument("--payload-sha256", required=True)
+    p.add_argument("--quiet", action="store_true")
+    sub.add_parser("list")
+    e = sub.add_parser("extract")
+    e.add_argument("dest")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    run_file = Path(sys.argv[0]).resolve()
+    if args.action == "list":
+        with zipfile.ZipFile(run_file) as zf:
+            for info in zf.infolist():
+                print(f"{info.file_size:>12}  {info.filename}")
+        return 0
+    if args.action == "extract":
+        with zipfile.ZipFile(run_file) as zf:
+            install.extract_all(zf, Path(args.dest))
+        print(f"extracted into {args.dest}")
+        return 0
+    try:
+        return install.install(
+            run_file,
+            prefix=Path(args.prefix),
+            uv=Path(args.uv),
+            python=args.python,
+            payload_sha256=args.payload_sha256,
+            quiet=args.quiet,
+        )
+    except install.InstallError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"tip: {exc.hint}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; the previous release is still active", file=sys.stderr)
+        return 130

@@ -1,0 +1,81 @@
+"""uv on both sides: the builder's uv (the `uv` package, one runner for every call) and the target's
+uv (the binary inside the `uv` wheel for the target platform, same pinned version)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from airgap_installer.errors import TargetError, UvError
+from airgap_installer.lock import Artifact
+from airgap_installer.plan import WheelRanker
+from airgap_installer.target import Target
+from airgap_installer.uvwheels import UV_VERSION, UV_WHEELS
+
+log = logging.getLogger(__name__)
+
+
+def builder_uv() -> str:
+    """The builder's uv: `$AIRGAP_INSTALLER_UV` or the binary of the installed `uv` package."""
+    env = os.environ.get("AIRGAP_INSTALLER_UV")
+    if env:
+        return env
+    import uv  # the PyPI package, pinned in our dependencies
+
+    return str(uv.find_uv_bin())
+
+
+def run_uv(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    """Run the builder's uv; on failure raise UvError with the argv and uv's own output."""
+    argv = [builder_uv(), *args]
+    log.debug("running %s", " ".join(argv))
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        output = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        detail = " | ".join(output[-6:])
+        raise UvError(f"`uv {' '.join(args)}` failed (exit {proc.returncode}): {detail}")
+    return proc.stdout
+
+
+def target_uv_wheel(target: Target) -> Artifact:
+    """The uv wheel (pinned hash) whose binary runs on the target."""
+    wheels = [Artifact(url, sha, size, name) for name, url, sha, size in UV_WHEELS]
+    best = WheelRanker(target.tags()).best(wheels)
+    if best is None:
+        raise TargetError(f"uv {UV_VERSION} publishes no binary for {target.platform.name}")
+    return best
+
+
+@dataclass(frozen=True)
+class UvBinary:
+    """Where the uv binary sits inside its wheel: a raw (deflate) stream we copy without recompressing."""
+
+    wheel: Path
+    data_offset: int
+    method: int
+    crc: int
+    compress_size: int
+    file_size: int
+
+
+def locate_uv_binary(wheel: Path) -> UvBinary:
+    member = f"uv-{UV_VERSION}.data/scripts/uv"
+    with zipfile.ZipFile(wheel) as zf:
+        info = zf.getinfo(member)
+    with wheel.open("rb") as f:
+        f.seek(info.header_offset)
+        header = f.read(30)
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+    return UvBinary(
+        wheel=wheel,
+        data_offset=info.header_offset + 30 + name_len + extra_len,
+        method=info.compress_type,
+        crc=info.CRC,
+        compress_size=info.compress_size,
+        file_size=info.file_size,
+    )

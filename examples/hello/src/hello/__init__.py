@@ -1,0 +1,1 @@
+"""Example project shipped by airgap-installer."""

@@ -1,0 +1,250 @@
+#!/bin/sh
+# @@NAME@@ @@VERSION@@ installer, made by airgap-installer @@TOOL_VERSION@@ (do not edit: the payload
+# after this header is checked against the sha256 below).
+# Usage: sh THIS_FILE --help
+#
+# Layout: [0, PAYLOAD_OFFSET) this POSIX sh header; [PAYLOAD_OFFSET, EOF) a zip (absolute offsets), so
+# `unzip -l THIS_FILE` and `python3 -m zipfile -l THIS_FILE` read it. Numbers are padded with spaces
+# so the header keeps its length when they are filled in.
+# The whole body is inside main() and the file ends the shell's reading with `exit`, so the shell
+# never reads the zip bytes.
+set -eu
+
+NAME=@@NAME_Q@@
+VERSION=@@VERSION_Q@@
+TARGET=@@TARGET_Q@@
+TARGET_OS=@@TARGET_OS_Q@@
+TARGET_MACHINE=@@TARGET_MACHINE_Q@@
+PYTHON_VERSION=@@PYTHON_Q@@
+REQUIRES_PYTHON=@@REQUIRES_PYTHON_Q@@
+UV_VERSION=@@UV_VERSION_Q@@
+BUILD_DATE=@@BUILD_DATE_Q@@
+SCRIPTS=@@SCRIPTS_Q@@
+PAYLOAD_OFFSET=$(( @@PAYLOAD_OFFSET@@ ))
+PAYLOAD_SIZE=$(( @@PAYLOAD_SIZE@@ ))
+PAYLOAD_SHA256=@@PAYLOAD_SHA256@@
+# Members the shell carves itself: offset length sha256 method(0 stored, 8 deflate) size crc32 name
+MEMBERS='
+@@MEMBERS@@
+'
+
+# Exit codes: 0 ok; 1 install failed (the previous release stays active); 2 usage;
+# 3 the file is corrupt, truncated or unreadable; 4 this host cannot run it (OS, CPU, Python).
+usage() {
+    cat <<EOF
+$NAME $VERSION: offline installer for $TARGET (Python $PYTHON_VERSION), uv $UV_VERSION bundled.
+
+Usage: sh $(basename "$SELF") [options]
+
+  --prefix DIR     install into DIR (default: $(default_prefix))
+  -y, --yes        do not ask for confirmation
+  --python PATH    use this Python $PYTHON_VERSION interpreter instead of searching PATH
+  --check          verify the file's sha256 and exit
+  --info           print what this installer contains and exit
+  --list           list the payload's members and exit
+  --extract DIR    write the payload's files into DIR, install nothing
+  --quiet          print only errors
+  --help           show this help
+
+After install:  cd PREFIX/current && PREFIX/bin/uv run <command>   (works with no network)
+Launchers for $SCRIPTS are in PREFIX/bin.
+Exit codes: 0 ok, 1 install failed (previous release kept), 2 usage, 3 corrupt file, 4 unsuitable host.
+EOF
+}
+
+die() { # code message [hint]
+    printf '%s: error: %s\n' "$NAME-installer" "$2" >&2
+    if [ -n "${3:-}" ]; then printf '%s: tip: %s\n' "$NAME-installer" "$3" >&2; fi
+    exit "$1"
+}
+
+say() { if [ "$QUIET" = 0 ]; then printf '%s\n' "$*"; fi; }
+
+default_prefix() {
+    if [ "$(id -u 2>/dev/null || echo 1)" = 0 ]; then echo "/opt/$NAME"; else echo "${HOME:-/tmp}/.local/opt/$NAME"; fi
+}
+
+sha256_stream() {
+    if command -v sha256sum >/dev/null 2>&1; then sha256sum | cut -d' ' -f1
+    elif command -v shasum >/dev/null 2>&1; then shasum -a 256 | cut -d' ' -f1
+    elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 | sed 's/^.*= *//'
+    else die 3 "no sha256 tool (sha256sum, shasum or openssl) on this host" "install coreutils"
+    fi
+}
+
+file_size() { # wc -c pads with spaces on macOS: arithmetic drops them
+    echo $(( $(wc -c < "$1") ))
+}
+
+verify() {
+    [ -r "$SELF" ] || die 3 "cannot read $SELF" "run it as: sh /path/to/installer.run"
+    size=$(file_size "$SELF")
+    expected=$((PAYLOAD_OFFSET + PAYLOAD_SIZE))
+    if [ "$size" -lt "$expected" ]; then
+        die 3 "$SELF is truncated: $size bytes, expected $expected" "copy the installer again"
+    fi
+    if [ "$size" -gt "$expected" ]; then
+        die 3 "$SELF has $((size - expected)) unexpected bytes appended (expected $expected bytes)" "copy the installer again"
+    fi
+    actual=$(tail -c +$((PAYLOAD_OFFSET + 1)) "$SELF" | sha256_stream)
+    if [ "$actual" != "$PAYLOAD_SHA256" ]; then
+        die 3 "$SELF is corrupt: payload sha256 $actual, expected $PAYLOAD_SHA256" "copy the installer again and compare its sha256"
+    fi
+}
+
+le32() { # print a number as 4 little-endian bytes
+    v=$1; i=0
+    while [ $i -lt 4 ]; do
+        printf "\\$(printf %03o $(( (v >> (8 * i)) & 255 )))"
+        i=$((i + 1))
+    done
+}
+
+carve() { # name dest: copy one member out of this file, inflating a deflate stream with gzip
+    found=0
+    while read -r off len _sha method usize crc name; do
+        [ "$name" = "$1" ] || continue
+        found=1
+        if [ "$method" = 8 ]; then
+            command -v gzip >/dev/null 2>&1 || die 4 "gzip is needed to unpack $1" "install gzip (busybox has it)"
+            # The member is a raw deflate stream: give it a gzip header and trailer, and gzip checks its CRC.
+            { printf '\037\213\010\000\000\000\000\000\000\003'
+              dd if="$SELF" bs=4096 skip=$((off / 4096)) count=$(( (len + 4095) / 4096 )) 2>/dev/null | head -c "$len"
+              le32 "$crc"; le32 "$usize"; } | gzip -dc > "$2" || die 3 "cannot unpack $1 (disk full?)"
+        else
+            dd if="$SELF" bs=4096 skip=$((off / 4096)) count=$(( (len + 4095) / 4096 )) 2>/dev/null | head -c "$len" > "$2" \
+                || die 1 "cannot write $2 (disk full?)"
+        fi
+    done <<EOF
+$MEMBERS
+EOF
+    [ "$found" = 1 ] || die 3 "member $1 is missing from this installer"
+}
+
+python_fits() { # path -> 0 when it is CPython $PYTHON_VERSION
+    [ -n "$1" ] || return 1
+    got=$("$1" -I -c 'import sys; print("%d.%d-%s" % (sys.version_info[0], sys.version_info[1], sys.implementation.name))' 2>/dev/null) || return 1
+    [ "$got" = "$PYTHON_VERSION-cpython" ]
+}
+
+find_python() {
+    if [ -n "$PYTHON" ]; then
+        python_fits "$PYTHON" && { echo "$PYTHON"; return 0; }
+        found=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo "not a Python")
+        die 4 "--python $PYTHON is $found; this installer needs CPython $PYTHON_VERSION" \
+            "pass a CPython $PYTHON_VERSION interpreter, or rebuild with: airgap-installer build --python X.Y"
+    fi
+    for candidate in "python$PYTHON_VERSION" python3 python; do
+        path=$(command -v "$candidate" 2>/dev/null) || continue
+        if python_fits "$path"; then echo "$path"; return 0; fi
+    done
+    seen=""
+    for candidate in python3 python; do
+        path=$(command -v "$candidate" 2>/dev/null) || continue
+        v=$("$path" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue
+        seen="$seen $path ($v)"
+    done
+    die 4 "no CPython $PYTHON_VERSION found (requires-python $REQUIRES_PYTHON; found:${seen:- none})" \
+        "pass --python /path/to/python$PYTHON_VERSION, or rebuild for the host's Python with --python X.Y"
+}
+
+check_host() {
+    os=$(uname -s 2>/dev/null || echo unknown)
+    machine=$(uname -m 2>/dev/null || echo unknown)
+    case "$os" in Linux) os=linux ;; Darwin) os=macos ;; esac
+    case "$machine" in arm64) [ "$os" = macos ] || machine=aarch64 ;; amd64) machine=x86_64 ;; esac
+    if [ "$os" != "$TARGET_OS" ] || [ "$machine" != "$TARGET_MACHINE" ]; then
+        die 4 "this installer was built for $TARGET ($TARGET_OS $TARGET_MACHINE); this host is $os $machine" \
+            "rebuild with: airgap-installer build --python-platform <this host's platform>"
+    fi
+}
+
+confirm() {
+    [ "$YES" = 1 ] && return 0
+    if [ ! -t 0 ]; then
+        die 2 "not installing without confirmation (stdin is not a terminal)" "pass -y to install without asking"
+    fi
+    printf 'Install %s %s into %s? [y/N] ' "$NAME" "$VERSION" "$PREFIX"
+    read -r answer || answer=n
+    case "$answer" in y|Y|yes|YES) ;; *) die 2 "cancelled" ;; esac
+}
+
+info() {
+    cat <<EOF
+name:            $NAME
+version:         $VERSION
+target:          $TARGET
+python:          CPython $PYTHON_VERSION (requires-python $REQUIRES_PYTHON), from the host
+uv:              $UV_VERSION (bundled)
+build date:      $BUILD_DATE
+payload sha256:  $PAYLOAD_SHA256
+payload size:    $PAYLOAD_SIZE bytes
+scripts:         $SCRIPTS
+EOF
+}
+
+run_runtime() { # python action args...: the stdlib-only runtime inside the payload (zipapp)
+    py=$1; shift
+    exec "$py" -I "$SELF" "$@"
+}
+
+main() {
+    case "$0" in /*) SELF=$0 ;; *) SELF="$(pwd)/$0" ;; esac
+    ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --prefix) [ $# -ge 2 ] || die 2 "--prefix needs a directory"; PREFIX=$2; shift ;;
+            --prefix=*) PREFIX=${1#*=} ;;
+            --python) [ $# -ge 2 ] || die 2 "--python needs a path"; PYTHON=$2; shift ;;
+            --python=*) PYTHON=${1#*=} ;;
+            --extract) [ $# -ge 2 ] || die 2 "--extract needs a directory"; ACTION=extract; EXTRACT=$2; shift ;;
+            --extract=*) ACTION=extract; EXTRACT=${1#*=} ;;
+            -y|--yes) YES=1 ;;
+            -q|--quiet) QUIET=1 ;;
+            --check) ACTION=check ;;
+            --info) ACTION=info ;;
+            --list) ACTION=list ;;
+            -h|--help) ACTION=help ;;
+            *) die 2 "unknown option: $1" "see --help" ;;
+        esac
+        shift
+    done
+    case "$ACTION" in
+        help) usage; return 0 ;;
+        info) info; return 0 ;;
+    esac
+    verify
+    case "$ACTION" in
+        check) say "$SELF: OK ($NAME $VERSION for $TARGET, payload sha256 $PAYLOAD_SHA256)"; return 0 ;;
+        list|extract)
+            py=$(command -v python3 2>/dev/null || command -v python 2>/dev/null || true)
+            if [ -z "$py" ] && [ "$ACTION" = list ] && command -v unzip >/dev/null 2>&1; then
+                unzip -Z1 "$SELF" 2>/dev/null; return 0
+            fi
+            [ -n "$py" ] || die 4 "--$ACTION needs python3 (or unzip for --list) on this host"
+            if [ "$ACTION" = list ]; then run_runtime "$py" list; fi
+            run_runtime "$py" extract "$EXTRACT" ;;
+    esac
+    check_host
+    PYTHON=$(find_python)
+    [ -n "$PREFIX" ] || PREFIX=$(default_prefix)
+    case "$PREFIX" in /*) ;; *) PREFIX="$(pwd)/$PREFIX" ;; esac
+    confirm
+    mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
+    [ -w "$PREFIX" ] || die 1 "$PREFIX is not writable" "choose a writable --prefix"
+    work="$PREFIX/.airgap-installer/tmp.$$"
+    mkdir -p "$work"
+    trap 'rm -rf "$work"' EXIT
+    trap 'rm -rf "$work"; exit 130' INT TERM
+    carve bin/uv "$work/uv"
+    chmod 755 "$work/uv"
+    "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \
+        "choose a --prefix on a filesystem that allows executables"
+    say "Installing $NAME $VERSION into $PREFIX (Python: $PYTHON)"
+    set -- install --prefix "$PREFIX" --uv "$work/uv" --python "$PYTHON" --payload-sha256 "$PAYLOAD_SHA256"
+    if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi
+    # Not exec: the trap removes the work directory once the runtime is done.
+    "$PYTHON" -I "$SELF" "$@"
+}
+
+main "$@"; exit $?
