@@ -24,7 +24,8 @@ from airgap_installer.plan import Plan, make_plan
 from airgap_installer.project import Project, load_project
 from airgap_installer.sources import project_files, target_uv_toml
 from airgap_installer.target import Target, make_target
-from airgap_installer.uvbin import UV_VERSION, locate_uv_binary, run_uv, target_uv_wheel
+from airgap_installer.uvbin import locate_uv_binary, run_uv, target_uv_wheel
+from airgap_installer.uvwheels import UV_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class BuildRequest:
 @dataclass(frozen=True)
 class BuildResult:
     path: Path
+    name: str
     size: int
     payload_sha256: str
     plan: Plan
@@ -165,7 +167,8 @@ def build(request: BuildRequest) -> BuildResult:
     output = (request.output or Path("dist") / f"install-{project.name}-{target.slug}.run").resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
-    manifest = {
+    build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
+    manifest: dict[str, object] = {
         "format": FORMAT_VERSION,
         "name": project.name,
         "version": project.version,
@@ -174,7 +177,7 @@ def build(request: BuildRequest) -> BuildResult:
         "requires_python": str(project.requires_python),
         "uv_version": UV_VERSION,
         "tool_version": __version__,
-        "build_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None,
+        "build_date": build_date,
         "scripts": list(project.scripts),
         "sync_args": request.selection.uv_args(),
         "pins": plan.pins(),
@@ -190,12 +193,12 @@ def build(request: BuildRequest) -> BuildResult:
         name=project.name, version=project.version, tool_version=__version__, target=target.slug,
         target_os=target.platform.os, target_machine=target.platform.machine, python=target.python_version,
         requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
-        build_date=manifest["build_date"] or "unset (reproducible build)", scripts=" ".join(project.scripts),
+        build_date=build_date or "unset (reproducible build)", scripts=" ".join(project.scripts),
     )
     wheelhouse = sorted({a.filename: a for a in [*wheels, *backend_wheels]}.values(), key=lambda a: a.filename)
     result = _write(output, fields, manifest, project, cache, uv_wheel, wheelhouse, epoch)
     log.info("wrote %s (%d bytes) in %.1fs", output, result[0], time.monotonic() - started)
-    return BuildResult(output, result[0], result[1], plan, tuple(backend_wheels))
+    return BuildResult(output, project.name, result[0], result[1], plan, tuple(backend_wheels))
 
 
 def _default_cache() -> Path:

@@ -81,7 +81,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     skipped = sum(1 for s in result.plan.steps if s.action == "skip")
     print(f"wrote {result.path} ({result.size / 1e6:.1f} MB): {shipped} wheels for {result.plan.target.slug}, "
           f"{skipped} skipped by markers, {len(result.backend_wheels)} build-backend wheels")
-    print(f"install with: sh {result.path.name} --prefix /opt/{result.path.name.split('-')[1]} -y")
+    print(f"install with: sh {result.path.name} --prefix /opt/{result.name} -y")
     return 0
 
 

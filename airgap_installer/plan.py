@@ -46,7 +46,7 @@ class WheelRanker:
     """Ranks wheel files by the target's tag priority (lower is better)."""
 
     def __init__(self, supported: Sequence[Tag]) -> None:
-        self._rank = {}
+        self._rank: dict[Tag, int] = {}
         for i, tag in enumerate(supported):
             self._rank.setdefault(tag, i)
 

@@ -20,9 +20,10 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any
 
 STATE = ".airgap-installer"  # PREFIX/.airgap-installer: lock file and scratch space
 COMPLETE = "complete"
@@ -116,7 +117,7 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> Non
     if proc.returncode != 0:
         tail = " | ".join(proc.stdout.strip().splitlines()[-5:])
         raise InstallError(
-            f"`{' '.join(argv[1:3])}` failed (exit {proc.returncode}): {tail}",
+            f"`uv {' '.join(argv[1:3])}` failed (exit {proc.returncode}): {tail}",
             hint=f"the full output is in {log.name}",
         )
 
@@ -142,7 +143,7 @@ def _write_atomic(path: Path, text: str, mode: int) -> None:
     os.replace(tmp, path)
 
 
-def activate(prefix: Path, release_id: str, manifest: dict) -> None:
+def activate(prefix: Path, release_id: str, manifest: dict[str, Any]) -> None:
     """Point bin/ and current at the release. `current` is switched last, in one rename."""
     bin_dir = prefix / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
@@ -152,7 +153,7 @@ def activate(prefix: Path, release_id: str, manifest: dict) -> None:
     _replace_symlink(prefix / "current", f"releases/{release_id}")
 
 
-def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict, uv: Path, python: str,
+def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], uv: Path, python: str,
                   scratch: Path, progress: Progress, log: IO[str]) -> None:
     meta = release / ".airgap"
     progress.step("extracting the project and its wheelhouse")

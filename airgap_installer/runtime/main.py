@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from airgap_runtime import install
+from . import install
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"extracted into {args.dest}")
         return 0
     try:
-        return install.install(
+        rc: int = install.install(
             run_file,
             prefix=Path(args.prefix),
             uv=Path(args.uv),
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             payload_sha256=args.payload_sha256,
             quiet=args.quiet,
         )
+        return rc
     except install.InstallError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:

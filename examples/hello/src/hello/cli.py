@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     args = sys.argv[1:] if argv is None else argv
-    table = Table(title="hello from an air-gapped host")
+    table = Table(title="hello, offline")
     table.add_column("package")
     table.add_column("version")
     for name in ("hello", "rich", "httpx"):

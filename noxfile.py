@@ -1,0 +1,35 @@
+"""Sessions: tests (the suite CI runs), lint, typecheck, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite: unit tests and end-to-end installs in a no-network jail."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "airgap_installer", "tests", "noxfile.py", "scripts")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".", "mypy")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Build and install the example project, timed against `uv sync --frozen`; prints a table."""
+    session.install("-e", ".")
+    session.run("python", "scripts/bench.py", *session.posargs)

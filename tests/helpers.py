@@ -1,0 +1,24 @@
+"""Small helpers the end-to-end tests share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from airgap_installer.cli import main
+from tests.jail import Jail
+
+
+def build(project: Path, output: Path, *args: str) -> Path:
+    rc = main(["build", str(project), "-o", str(output), *args])
+    assert rc == 0
+    assert output.is_file()
+    return output
+
+
+def install(jail: Jail, run_file: Path, prefix: Path, *args: str, check: bool = True):  # type: ignore[no-untyped-def]
+    return jail.run(["sh", str(run_file), "--prefix", str(prefix), "-y", *args], check=check)
+
+
+def uv_in(jail: Jail, prefix: Path, *args: str, check: bool = True):  # type: ignore[no-untyped-def]
+    """Run the installed uv in PREFIX/current, as a user would: clean env, no network."""
+    return jail.run([str(prefix / "bin" / "uv"), *args], cwd=prefix / "current", check=check)

@@ -1,0 +1,99 @@
+"""The builder: clear one-line errors with a hint, a warm cache that needs no network, inspect/verify."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from airgap_installer.cli import main
+from tests.conftest import ProjectFactory
+from tests.helpers import build
+from tests.index import LocalIndex
+
+PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = main(list(args))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_missing_lock_says_run_uv_lock(tiny_project: ProjectFactory, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project()
+    (project / "uv.lock").unlink()
+    rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "x.run"))
+    assert rc == 1
+    assert err.splitlines()[0].startswith("ERROR no uv.lock in")
+    assert "TIP run `uv lock`" in err
+    assert not (tmp_path / "x.run").exists()
+
+
+def test_stale_lock_is_an_error_not_a_silent_relock(tiny_project: ProjectFactory, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project()
+    before = (project / "uv.lock").read_bytes()
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"alpha", ', '"alpha", "gamma", '))
+    rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "x.run"))
+    assert rc == 1 and "uv.lock is out of date" in err and "TIP run `uv lock`" in err
+    assert (project / "uv.lock").read_bytes() == before
+
+
+def test_not_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run_cli(capsys, "build", str(tmp_path))
+    assert rc == 1 and "no pyproject.toml" in err
+
+
+def test_python_outside_requires_python(tiny_project: ProjectFactory, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run_cli(capsys, "build", str(tiny_project()), "--python", "3.8", "-o", str(tmp_path / "x.run"))
+    assert rc == 1 and "outside requires-python >=3.9" in err
+
+
+def test_platform_without_wheels_lists_the_package(tiny_project: ProjectFactory, local_index: LocalIndex,
+                                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.index import make_wheel
+
+    make_wheel(local_index.files, "nativeonly", "1.0", tag="cp312-cp312-manylinux_2_28_x86_64")
+    local_index.publish()
+    project = tiny_project(deps=("alpha", "nativeonly"))
+    rc, _, err = run_cli(capsys, "build", str(project), "--python", "3.12", "--python-platform",
+                         "aarch64-manylinux_2_28", "-o", str(tmp_path / "x.run"))
+    assert rc == 1
+    assert "nothing installable for cp312-aarch64-manylinux_2_28: nativeonly 1.0" in err
+    assert not (tmp_path / "x.run").exists()
+
+
+def test_warm_cache_builds_offline_and_cold_offline_names_what_is_missing(
+        tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path, local_index: LocalIndex,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project()
+    cold = tmp_path / "cold-cache"
+    rc, _, err = run_cli(capsys, "build", str(project), "--python", PY, "--offline", "--cache-dir", str(cold),
+                         "-o", str(tmp_path / "x.run"))
+    assert rc == 1 and "--offline" in err and "alpha-1.0-py3-none-any.whl" in err
+    online = build(project, tmp_path / "a.run", "--python", PY)
+    port = local_index.port
+    local_index.stop()  # the index is gone: only the cache can serve the second build
+    try:
+        offline = build(project, tmp_path / "b.run", "--python", PY, "--offline")
+    finally:
+        local_index.start(port)
+    assert online.read_bytes() == offline.read_bytes()
+
+
+def test_inspect_and_verify(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    run_file = build(tiny_project(), tmp_path / "i.run", "--python", PY)
+    capsys.readouterr()
+    rc, out, _ = run_cli(capsys, "inspect", str(run_file), "--json")
+    report = json.loads(out)
+    assert rc == 0 and report["name"] == "tiny" and report["uv_version"] == "0.13.9"
+    assert any(p.startswith("alpha==1.0 --hash=sha256:") for p in report["pins"])
+    rc, out, _ = run_cli(capsys, "verify", str(run_file))
+    assert rc == 0 and out.startswith(f"{run_file}: OK")

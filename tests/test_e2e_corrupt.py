@@ -1,0 +1,96 @@
+"""A corrupt, truncated or extended installer is refused before anything is written (makeself's tests)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from airgap_installer.cli import main
+from tests.conftest import ProjectFactory, target_python
+from tests.helpers import build, install
+from tests.jail import Jail
+
+PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+@pytest.fixture
+def run_file(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path) -> Path:
+    return build(tiny_project(), tmp_path / "install-tiny.run", "--python", PY)
+
+
+def flip_near_end(data: bytearray) -> None:
+    data[-100] ^= 0xFF
+
+
+def flip_in_uv(data: bytearray) -> None:
+    data[len(data) // 3] ^= 0x01
+
+
+def truncate_half(data: bytearray) -> None:
+    del data[len(data) // 2:]
+
+
+def append_garbage(data: bytearray) -> None:
+    data.extend(b"garbage\n")
+
+
+DAMAGE: dict[str, tuple[Callable[[bytearray], None], str]] = {
+    "flip-near-end": (flip_near_end, "is corrupt"),
+    "flip-in-uv": (flip_in_uv, "is corrupt"),
+    "truncate-half": (truncate_half, "is truncated"),
+    "append": (append_garbage, "unexpected bytes appended"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_installer_is_refused_and_writes_nothing(damage: str, run_file: Path, jail: Jail,
+                                                         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mutate, message = DAMAGE[damage]
+    data = bytearray(run_file.read_bytes())
+    mutate(data)
+    bad = tmp_path / "bad.run"
+    bad.write_bytes(bytes(data))
+
+    check = jail.run(["sh", str(bad), "--check"], check=False)
+    assert check.returncode == 3
+    assert message in check.stderr
+    assert len(check.stderr.strip().splitlines()) == 2  # one error line and one tip
+
+    prefix = tmp_path / "prefix"
+    proc = install(jail, bad, prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 3 and message in proc.stderr
+    assert not prefix.exists()
+
+    # The builder's `verify` says the same without running the file.
+    assert main(["verify", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ERROR ") and "TIP " in err
+
+
+def test_failed_upgrade_keeps_the_previous_release(run_file: Path, jail: Jail, tmp_path: Path,
+                                                   tiny_project: ProjectFactory) -> None:
+    prefix = tmp_path / "prefix"
+    install(jail, run_file, prefix, "--python", target_python())
+    before = (prefix / "current").readlink()
+    # Version 2 cannot be built on the target: its package module is missing, so uv_build fails
+    # during `uv sync` there, after the venv and the wheels are already installed.
+    v2 = tiny_project(version="2.0.0", directory="tiny-v2")
+    (v2 / "src" / "tiny" / "__init__.py").unlink()
+    broken = build(v2, tmp_path / "v2.run", "--python", PY)
+    proc = install(jail, broken, prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 1
+    assert "uv sync" in proc.stderr and "install.log" in proc.stderr
+    assert (prefix / "current").readlink() == before
+    assert sorted(p.name for p in (prefix / "releases").iterdir()) == [before.name]
+    assert not list((prefix / ".airgap-installer").glob("run.*")), "scratch space must be cleaned"
+    assert "tiny ok" in jail.run([str(prefix / "bin" / "tiny")]).stdout
+
+
+def test_verify_rejects_a_foreign_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    foreign = tmp_path / "foreign.run"
+    foreign.write_bytes(b"#!/bin/sh\necho hi\n")
+    assert main(["verify", str(foreign)]) == 1
+    assert "not an airgap-installer file" in capsys.readouterr().err

@@ -1,0 +1,89 @@
+"""Planning: markers, forks and best wheels for a target; every failure listed at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from airgap_installer.errors import PlanError
+from airgap_installer.lock import parse_pylock
+from airgap_installer.plan import make_plan
+from airgap_installer.target import make_target
+
+H = "0" * 63
+
+
+def wheel(name: str, n: int) -> str:
+    return f'{{ url = "https://files.example/{name}", hashes = {{ sha256 = "{H}{n}" }} }}'
+
+
+LOCK = f"""
+lock-version = "1.0"
+created-by = "uv"
+
+[[packages]]
+name = "app"
+directory = {{ path = ".", editable = true }}
+
+[[packages]]
+name = "numpy"
+version = "2.2.6"
+marker = "python_full_version < '3.11'"
+wheels = [{wheel("numpy-2.2.6-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", 1)}]
+
+[[packages]]
+name = "numpy"
+version = "2.4.0"
+marker = "python_full_version >= '3.11'"
+wheels = [
+  {wheel("numpy-2.4.0-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", 2)},
+  {wheel("numpy-2.4.0-cp312-cp312-musllinux_1_2_x86_64.whl", 3)},
+  {wheel("numpy-2.4.0-cp312-cp312-macosx_14_0_arm64.whl", 4)},
+  {wheel("numpy-2.4.0-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", 5)},
+]
+
+[[packages]]
+name = "colorama"
+version = "0.4.6"
+marker = "sys_platform == 'win32'"
+wheels = [{wheel("colorama-0.4.6-py2.py3-none-any.whl", 6)}]
+
+[[packages]]
+name = "typing-extensions"
+version = "4.0"
+wheels = [{wheel("typing_extensions-4.0-py3-none-any.whl", 7)}]
+"""
+
+
+def chosen(python: str, platform: str) -> dict[str, str]:
+    plan = make_plan(parse_pylock(LOCK), make_target(python, platform))
+    return {s.package.name: s.artifact.filename for s in plan.wheels if s.artifact}
+
+
+def test_fork_branch_follows_the_target_python() -> None:
+    assert chosen("3.10", "x86_64-manylinux_2_17")["numpy"].startswith("numpy-2.2.6-cp310")
+    assert chosen("3.12", "x86_64-manylinux_2_28")["numpy"].startswith("numpy-2.4.0-cp312-cp312-manylinux")
+    assert chosen("3.12", "x86_64-unknown-linux-musl")["numpy"].endswith("musllinux_1_2_x86_64.whl")
+
+
+def test_marker_false_is_skipped_with_its_marker() -> None:
+    plan = make_plan(parse_pylock(LOCK), make_target("3.12", "linux"))
+    skipped = {s.package.name: s.reason for s in plan.steps if s.action == "skip"}
+    assert "colorama" in skipped and "win32" in skipped["colorama"]
+    assert [s.package.name for s in plan.steps if s.action == "source"] == ["app"]
+
+
+def test_pins_carry_hashes() -> None:
+    plan = make_plan(parse_pylock(LOCK), make_target("3.11", "linux"))
+    assert f"numpy==2.4.0 --hash=sha256:{H}5" in plan.pins()
+    assert all("--hash=sha256:" in pin for pin in plan.pins())
+
+
+def test_every_package_without_a_wheel_is_listed_once() -> None:
+    # manylinux_2_17 is too old for numpy 2.4's manylinux_2_28 wheel; macOS 13 too old for macosx_14_0.
+    with pytest.raises(PlanError) as info:
+        make_plan(parse_pylock(LOCK), make_target("3.12", "x86_64-manylinux_2_17"))
+    message = str(info.value)
+    assert message.startswith("1 package(s) have nothing installable for cp312-x86_64-manylinux_2_17")
+    assert "numpy 2.4.0" in message and "manylinux_2_28" in info.value.hint
+    with pytest.raises(PlanError, match="numpy 2.4.0"):
+        make_plan(parse_pylock(LOCK), make_target("3.12", "aarch64-apple-darwin"))

@@ -1,0 +1,40 @@
+"""What travels to the target: the project tree and a uv.toml that keeps uv offline."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from airgap_installer.sources import project_files, target_uv_toml
+
+
+def test_project_files_skip_environments_and_caches(tmp_path: Path) -> None:
+    for name in ("pyproject.toml", "uv.lock", "src/p/__init__.py", ".venv/bin/python", ".git/HEAD",
+                 "src/p/__pycache__/x.pyc", "dist/old.whl", "uv.toml", "p.egg-info/PKG-INFO", "out.run"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "run.sh").write_text("#!/bin/sh\n")
+    (tmp_path / "run.sh").chmod(0o755)
+    files = {name: mode for name, _, mode in project_files(tmp_path)}
+    assert set(files) == {"pyproject.toml", "uv.lock", "src/p/__init__.py", "run.sh"}
+    assert files["run.sh"] == 0o755 and files["uv.lock"] == 0o644
+
+
+def test_uv_toml_keeps_tool_uv_settings_and_forces_offline(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\n[tool.uv]\nconstraint-dependencies = ["idna<4"]\nno-index = true\n'
+        '[tool.uv.sources]\nidna = { index = "x" }\n'
+    )
+    doc = tomllib.loads(target_uv_toml(tmp_path))
+    assert doc["offline"] is True and doc["python-downloads"] == "never"
+    assert doc["find-links"] == [".airgap/wheelhouse"]
+    assert doc["constraint-dependencies"] == ["idna<4"]
+    assert "sources" not in doc  # project metadata stays in pyproject.toml
+    assert "no-index" not in doc  # no-index makes uv treat the lock as stale
+
+
+def test_existing_uv_toml_is_merged(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (tmp_path / "uv.toml").write_text('link-mode = "copy"\nfind-links = ["/build/machine/only"]\n')
+    doc = tomllib.loads(target_uv_toml(tmp_path))
+    assert doc["link-mode"] == "copy" and doc["find-links"] == [".airgap/wheelhouse"]
