@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+import tomlkit
 
 from airgap_installer.sources import project_files, target_uv_toml
 
@@ -25,7 +26,7 @@ def test_uv_toml_keeps_tool_uv_settings_and_forces_offline(tmp_path: Path) -> No
         '[project]\nname = "p"\n[tool.uv]\nconstraint-dependencies = ["idna<4"]\nno-index = true\n'
         '[tool.uv.sources]\nidna = { index = "x" }\n'
     )
-    doc = tomllib.loads(target_uv_toml(tmp_path))
+    doc = tomlkit.parse(target_uv_toml(tmp_path)).unwrap()
     assert doc["offline"] is True and doc["python-downloads"] == "never"
     assert doc["find-links"] == [".airgap/wheelhouse"]
     assert doc["constraint-dependencies"] == ["idna<4"]
@@ -36,5 +37,5 @@ def test_uv_toml_keeps_tool_uv_settings_and_forces_offline(tmp_path: Path) -> No
 def test_existing_uv_toml_is_merged(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n')
     (tmp_path / "uv.toml").write_text('link-mode = "copy"\nfind-links = ["/build/machine/only"]\n')
-    doc = tomllib.loads(target_uv_toml(tmp_path))
+    doc = tomlkit.parse(target_uv_toml(tmp_path)).unwrap()
     assert doc["link-mode"] == "copy" and doc["find-links"] == [".airgap/wheelhouse"]
