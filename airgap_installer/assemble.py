@@ -14,13 +14,13 @@ from pathlib import Path
 
 from airgap_installer import __version__
 from airgap_installer.backends import backend_requirements, resolve_backends
-from airgap_installer.cache import Cache
+from airgap_installer.cache import Cache, default_cache_dir
 from airgap_installer.errors import AirgapError, LockError, UsageError
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
 from airgap_installer.lock import Artifact, Lock, parse_pylock
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
-from airgap_installer.plan import Plan, make_plan
+from airgap_installer.plan import Plan, libc_floor, make_plan
 from airgap_installer.project import Project, load_project
 from airgap_installer.sources import project_files, target_uv_toml
 from airgap_installer.target import Target, make_target
@@ -74,9 +74,9 @@ class Selection:
 class BuildRequest:
     project_dir: Path
     output: Path | None = None
-    python: str | None = None
-    platform: str | None = None
-    target: Target | None = None  # e.g. from --complete-platform; wins over python/platform
+    pythons: tuple[str, ...] = ()  # several give one installer per (python, platform)
+    platforms: tuple[str, ...] = ()
+    targets: tuple[Target, ...] = ()  # e.g. from --complete-platform; added to the above
     selection: Selection = field(default_factory=Selection)
     offline: bool = False
     cache_dir: Path | None = None
@@ -136,22 +136,47 @@ def _runtime_files() -> list[tuple[str, bytes]]:
     return [("__main__.py", main), *files]
 
 
-def build(request: BuildRequest) -> BuildResult:
-    started = time.monotonic()
-    project = load_project(request.project_dir)
-    target = request.target or make_target(
-        request.python or project.config.get("python") or default_python(project),
-        request.platform or project.config.get("python-platform"),
-    )
-    if not project.requires_python.contains(f"{target.python_version}.99", prereleases=True) and not (
-        project.requires_python.contains(f"{target.python_version}.0", prereleases=True)
-    ):
-        raise UsageError(f"Python {target.python_version} is outside requires-python {project.requires_python}",
-                         hint="choose a --python that the project supports")
-    check_lock(project)
-    plan = make_plan(export_lock(project, request.selection), target)
-    cache = Cache(request.cache_dir or _default_cache())
+def resolve_targets(request: BuildRequest, project: Project) -> list[Target]:
+    explicit = bool(request.pythons or request.platforms) or not request.targets
+    pythons = request.pythons or (str(project.config.get("python") or default_python(project)),)
+    platforms: tuple[str | None, ...] = request.platforms or (project.config.get("python-platform"),)
+    targets = [make_target(py, plat) for py in pythons for plat in platforms] if explicit else []
+    targets += request.targets
+    for target in targets:
+        if not (project.requires_python.contains(f"{target.python_version}.0", prereleases=True)
+                or project.requires_python.contains(f"{target.python_version}.99", prereleases=True)):
+            raise UsageError(f"Python {target.python_version} is outside requires-python {project.requires_python}",
+                             hint="choose a --python that the project supports")
+    if len({t.slug for t in targets}) != len(targets):
+        raise UsageError("the same target is named twice")
+    return targets
 
+
+def output_path(request: BuildRequest, project: Project, target: Target, several: bool) -> Path:
+    """-o FILE for one target; with several targets -o is a directory and each file is named after its target."""
+    name = f"install-{project.name}-{target.slug}.run"
+    if request.output is None:
+        return (Path("dist") / name).resolve()
+    if several or request.output.is_dir():
+        return (request.output / name).resolve()
+    return request.output.resolve()
+
+
+def build(request: BuildRequest) -> list[BuildResult]:
+    """Check the lock once, then build one installer per target; every plan is made before any download."""
+    project = load_project(request.project_dir)
+    targets = resolve_targets(request, project)
+    check_lock(project)
+    lock = export_lock(project, request.selection)
+    plans = [make_plan(lock, target) for target in targets]
+    cache = Cache(request.cache_dir or default_cache_dir())
+    return [build_one(request, project, plan, cache, output_path(request, project, plan.target, len(plans) > 1))
+            for plan in plans]
+
+
+def build_one(request: BuildRequest, project: Project, plan: Plan, cache: Cache, output: Path) -> BuildResult:
+    started = time.monotonic()
+    target = plan.target
     backend_wheels: list[Artifact] = []
     if any(s.action == "source" for s in plan.steps) and not project.uses_uv_build:
         reqs = backend_requirements(project.build_requires, project.build_backend)
@@ -164,18 +189,23 @@ def build(request: BuildRequest) -> BuildResult:
           jobs=request.jobs)
     log.info("fetched %d artifacts in %.1fs", len(wheels) + len(backend_wheels) + 1, time.monotonic() - started)
 
-    output = (request.output or Path("dist") / f"install-{project.name}-{target.slug}.run").resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
+    wheelhouse = sorted({a.filename: a for a in [*wheels, *backend_wheels]}.values(), key=lambda a: a.filename)
+    floor = libc_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
+    libc_min = f"{floor[0]}.{floor[1]}" if floor and target.platform.os == "linux" else ""
     manifest: dict[str, object] = {
         "format": FORMAT_VERSION,
         "name": project.name,
         "version": project.version,
         "target": target.slug,
         "python": target.python_version,
+        "libc": target.platform.libc,
+        "libc_min": libc_min or None,
         "requires_python": str(project.requires_python),
         "uv_version": UV_VERSION,
+        "uv_wheel": uv_wheel.filename,
         "tool_version": __version__,
         "build_date": build_date,
         "scripts": list(project.scripts),
@@ -191,20 +221,14 @@ def build(request: BuildRequest) -> BuildResult:
     }
     fields = HeaderFields(
         name=project.name, version=project.version, tool_version=__version__, target=target.slug,
-        target_os=target.platform.os, target_machine=target.platform.machine, python=target.python_version,
+        target_os=target.platform.os, target_machine=target.platform.machine,
+        target_libc=target.platform.libc or "", libc_min=libc_min, python=target.python_version,
         requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
         build_date=build_date or "unset (reproducible build)", scripts=" ".join(project.scripts),
     )
-    wheelhouse = sorted({a.filename: a for a in [*wheels, *backend_wheels]}.values(), key=lambda a: a.filename)
-    result = _write(output, fields, manifest, project, cache, uv_wheel, wheelhouse, epoch)
-    log.info("wrote %s (%d bytes) in %.1fs", output, result[0], time.monotonic() - started)
-    return BuildResult(output, project.name, result[0], result[1], plan, tuple(backend_wheels))
-
-
-def _default_cache() -> Path:
-    from airgap_installer.cache import default_cache_dir
-
-    return default_cache_dir()
+    size, sha = _write(output, fields, manifest, project, cache, uv_wheel, wheelhouse, epoch)
+    log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)
+    return BuildResult(output, project.name, size, sha, plan, tuple(backend_wheels))
 
 
 def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], project: Project,

@@ -39,10 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build an offline installer for a uv project",
                        epilog=BUILD_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("project", nargs="?", default=".", type=Path, help="the project directory (default: .)")
-    b.add_argument("-o", "--output", type=Path, help="the .run file to write (default: dist/install-NAME-TARGET.run)")
-    b.add_argument("--python", help="target CPython version X.Y (default: .python-version, else this Python)")
-    b.add_argument("--python-platform", help="target platform, uv's names (default: this machine)")
-    b.add_argument("--complete-platform", type=Path, help="a pex complete-platform JSON describing the target")
+    b.add_argument("-o", "--output", type=Path,
+                   help="the .run file to write; a directory with several targets (default: dist/)")
+    b.add_argument("--python", action="append", default=[],
+                   help="target CPython version X.Y (repeatable; default: .python-version, else this Python)")
+    b.add_argument("--python-platform", action="append", default=[],
+                   help="target platform, uv's names (repeatable; default: this machine)")
+    b.add_argument("--complete-platform", type=Path, action="append", default=[],
+                   help="a pex complete-platform JSON describing the target (repeatable)")
     b.add_argument("--extra", action="append", default=[], help="include an optional extra (repeatable)")
     b.add_argument("--all-extras", action="store_true", help="include every optional extra")
     b.add_argument("--group", action="append", default=[], help="include a dependency group (repeatable)")
@@ -66,22 +70,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    project = args.project
     selection = Selection(
         extras=tuple(args.extra), all_extras=args.all_extras, groups=tuple(args.group),
         all_groups=args.all_groups, no_dev=args.no_dev, no_default_groups=args.no_default_groups,
         only_groups=tuple(args.only_group), package=args.package, all_packages=args.all_packages,
     )
-    target = load_complete_platform(args.complete_platform) if args.complete_platform else None
-    result = build(BuildRequest(
-        project_dir=project, output=args.output, python=args.python, platform=args.python_platform,
-        target=target, selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
+    results = build(BuildRequest(
+        project_dir=args.project, output=args.output, pythons=tuple(args.python),
+        platforms=tuple(args.python_platform), targets=tuple(load_complete_platform(p) for p in args.complete_platform),
+        selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
     ))
-    shipped = len(result.plan.wheels)
-    skipped = sum(1 for s in result.plan.steps if s.action == "skip")
-    print(f"wrote {result.path} ({result.size / 1e6:.1f} MB): {shipped} wheels for {result.plan.target.slug}, "
-          f"{skipped} skipped by markers, {len(result.backend_wheels)} build-backend wheels")
-    print(f"install with: sh {result.path.name} --prefix /opt/{result.name} -y")
+    for result in results:
+        shipped = len(result.plan.wheels)
+        skipped = sum(1 for s in result.plan.steps if s.action == "skip")
+        print(f"wrote {result.path} ({result.size / 1e6:.1f} MB): {shipped} wheels for {result.plan.target.slug}, "
+              f"{skipped} skipped by markers, {len(result.backend_wheels)} build-backend wheels")
+    if len(results) == 1:
+        print(f"install with: sh {results[0].path.name} --prefix /opt/{results[0].name} -y")
     return 0
 
 

@@ -50,6 +50,8 @@ class HeaderFields:
     target: str
     target_os: str
     target_machine: str
+    target_libc: str  # "glibc", "musl" or "" (macOS)
+    libc_min: str  # the oldest libc version every shipped binary accepts, e.g. "2.28"; "" when none
     python: str
     requires_python: str
     uv_version: str
@@ -68,6 +70,8 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "TARGET_Q": shell_quote(fields.target),
         "TARGET_OS_Q": shell_quote(fields.target_os),
         "TARGET_MACHINE_Q": shell_quote(fields.target_machine),
+        "TARGET_LIBC_Q": shell_quote(fields.target_libc),
+        "LIBC_MIN_Q": shell_quote(fields.libc_min),
         "PYTHON_Q": shell_quote(fields.python),
         "REQUIRES_PYTHON_Q": shell_quote(fields.requires_python),
         "UV_VERSION_Q": shell_quote(fields.uv_version),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -100,3 +101,30 @@ def make_plan(lock: Lock, target: Target) -> Plan:
             "(e.g. x86_64-manylinux_2_28), or build on a machine that matches the target",
         )
     return Plan(target, tuple(steps))
+
+
+_LEGACY_GLIBC = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+def libc_floor(filenames: Iterable[str], target: Target) -> tuple[int, int] | None:
+    """The oldest glibc/musl the target host may have so that every given wheel runs there.
+
+    A wheel tagged `manylinux_2_27_x86_64.manylinux_2_28_x86_64` runs on glibc >= 2.27: per wheel the
+    lowest level among its tags that the target supports; over the wheels, the highest of those.
+    """
+    supported = set(target.tags())
+    floor: tuple[int, int] | None = None
+    for filename in filenames:
+        levels = []
+        for tag in parse_wheel_filename(filename)[3]:
+            if tag not in supported:
+                continue
+            m = re.match(r"(?:manylinux|musllinux)_(\d+)_(\d+)_", tag.platform)
+            legacy = tag.platform.split("_", 1)[0]  # manylinux2014_x86_64 -> manylinux2014
+            if m:
+                levels.append((int(m.group(1)), int(m.group(2))))
+            elif legacy in _LEGACY_GLIBC:
+                levels.append(_LEGACY_GLIBC[legacy])
+        if levels and (floor is None or min(levels) > floor):
+            floor = min(levels)
+    return floor

@@ -15,6 +15,8 @@ VERSION=@@VERSION_Q@@
 TARGET=@@TARGET_Q@@
 TARGET_OS=@@TARGET_OS_Q@@
 TARGET_MACHINE=@@TARGET_MACHINE_Q@@
+TARGET_LIBC=@@TARGET_LIBC_Q@@
+LIBC_MIN=@@LIBC_MIN_Q@@
 PYTHON_VERSION=@@PYTHON_Q@@
 REQUIRES_PYTHON=@@REQUIRES_PYTHON_Q@@
 UV_VERSION=@@UV_VERSION_Q@@
@@ -148,6 +150,22 @@ find_python() {
         "pass --python /path/to/python$PYTHON_VERSION, or rebuild for the host's Python with --python X.Y"
 }
 
+host_libc() { # prints "glibc 2.36", "musl 1.2.4" or nothing
+    v=$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')
+    if [ -n "$v" ]; then echo "glibc $v"; return 0; fi
+    out=$(ldd --version 2>&1 || true)
+    case "$out" in
+        *musl*) echo "musl $(printf '%s\n' "$out" | sed -n 's/^Version \([0-9.]*\).*/\1/p')" ;;
+        *GLIBC*|*"GNU libc"*) echo "glibc $(printf '%s\n' "$out" | sed -n '1s/.* \([0-9][0-9]*\.[0-9][0-9]*\)$/\1/p')" ;;
+    esac
+}
+
+version_lt() { # a.b < c.d
+    a1=${1%%.*} a2=${1#*.} b1=${2%%.*} b2=${2#*.}
+    a2=${a2%%.*} b2=${b2%%.*}
+    [ "$a1" -lt "$b1" ] || { [ "$a1" -eq "$b1" ] && [ "$a2" -lt "$b2" ]; }
+}
+
 check_host() {
     os=$(uname -s 2>/dev/null || echo unknown)
     machine=$(uname -m 2>/dev/null || echo unknown)
@@ -156,6 +174,17 @@ check_host() {
     if [ "$os" != "$TARGET_OS" ] || [ "$machine" != "$TARGET_MACHINE" ]; then
         die 4 "this installer was built for $TARGET ($TARGET_OS $TARGET_MACHINE); this host is $os $machine" \
             "rebuild with: airgap-installer build --python-platform <this host's platform>"
+    fi
+    [ "$os" = linux ] && [ -n "$TARGET_LIBC" ] || return 0
+    libc=$(host_libc)
+    name=${libc%% *} version=${libc#* }
+    if [ -n "$name" ] && [ "$name" != "$TARGET_LIBC" ]; then
+        die 4 "this installer was built for $TARGET ($TARGET_LIBC); this host has $libc" \
+            "rebuild with --python-platform $TARGET_MACHINE-unknown-linux-$( [ "$name" = musl ] && echo musl || echo gnu)"
+    fi
+    if [ -n "$LIBC_MIN" ] && [ -n "$version" ] && [ "$version" != "$libc" ] && version_lt "$version" "$LIBC_MIN"; then
+        die 4 "this installer needs $TARGET_LIBC >= $LIBC_MIN (for its binary wheels); this host has $libc" \
+            "rebuild for an older level, e.g. --python-platform $TARGET_MACHINE-manylinux_${version%%.*}_${version#*.}"
     fi
 }
 
@@ -173,7 +202,7 @@ info() {
     cat <<EOF
 name:            $NAME
 version:         $VERSION
-target:          $TARGET
+target:          $TARGET${LIBC_MIN:+ (needs $TARGET_LIBC >= $LIBC_MIN)}
 python:          CPython $PYTHON_VERSION (requires-python $REQUIRES_PYTHON), from the host
 uv:              $UV_VERSION (bundled)
 build date:      $BUILD_DATE
