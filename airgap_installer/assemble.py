@@ -5,24 +5,27 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from airgap_installer import __version__
 from airgap_installer.backends import backend_requirements, resolve_backends
+from airgap_installer.build import build_wheel
 from airgap_installer.cache import Cache, default_cache_dir
-from airgap_installer.errors import AirgapError, LockError, UsageError
+from airgap_installer.errors import AirgapError, LockError, PlanError, UsageError
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
-from airgap_installer.lock import Artifact, Lock, parse_pylock
+from airgap_installer.lock import Artifact, Lock, Package, parse_pylock
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
-from airgap_installer.plan import Plan, libc_floor, make_plan
+from airgap_installer.plan import Plan, libc_floor, make_plan, pin_lines
 from airgap_installer.project import Project, load_project
-from airgap_installer.sources import project_files, target_uv_toml
+from airgap_installer.relock import GroupChoice, relock_for_groups
+from airgap_installer.sources import project_files, ship_tree, target_uv_toml
 from airgap_installer.target import Target, make_target
 from airgap_installer.uvbin import locate_uv_binary, run_uv, target_uv_wheel
 from airgap_installer.uvwheels import UV_VERSION
@@ -46,6 +49,9 @@ class Selection:
     only_groups: tuple[str, ...] = ()
     package: str | None = None
     all_packages: bool = False
+
+    def groups_choice(self) -> GroupChoice:
+        return GroupChoice(self.no_dev, self.no_default_groups, self.only_groups, self.groups)
 
     def uv_args(self) -> list[str]:
         args: list[str] = []
@@ -119,8 +125,9 @@ def check_lock(project: Project) -> None:
 
 
 def export_lock(project: Project, selection: Selection) -> Lock:
-    text = run_uv(["export", "--frozen", "--format", "pylock.toml", "--quiet", "--project", str(project.root),
-                   *selection.uv_args()])
+    # Run in the project: uv writes `directory` paths relative to the working directory, not the project.
+    text = run_uv(["export", "--frozen", "--format", "pylock.toml", "--quiet", *selection.uv_args()],
+                  cwd=project.root)
     return parse_pylock(text)
 
 
@@ -162,39 +169,115 @@ def output_path(request: BuildRequest, project: Project, target: Target, several
     return request.output.resolve()
 
 
+@dataclass(frozen=True)
+class Tree:
+    """The source tree that travels: the project and every local package, at their relative layout."""
+
+    root: Path
+    project_rel: str  # the project's directory inside the tree ("." when it is the root)
+    files: list[tuple[str, Path, int]]
+    modified: tuple[str, ...] = ()  # files that differ from the repository's, and why
+    default_groups: tuple[str, ...] | None = None
+
+    @property
+    def project_dir(self) -> Path:
+        return (self.root / self.project_rel).resolve()
+
+    def member(self, name: str) -> str:
+        return name if self.project_rel == "." else f"{self.project_rel}/{name}"
+
+
+def source_tree(project: Project, lock: Lock) -> Tree:
+    local = [p.directory for p in lock.packages if p.directory is not None]
+    root, rel = ship_tree(project.root, local)
+    dirs = [project.root, *((project.root / d).resolve() for d in local)]
+    tree = Tree(root, rel, [])
+    return Tree(root, rel, project_files(root, dirs, skip=[tree.member("uv.toml")]))
+
+
+def stage(tree: Tree, dest: Path) -> Tree:
+    for rel, path, mode in tree.files:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        target.chmod(mode)
+    return Tree(dest, tree.project_rel, [(rel, dest / rel, mode) for rel, _, mode in tree.files])
+
+
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     project = load_project(request.project_dir)
     targets = resolve_targets(request, project)
     check_lock(project)
     lock = export_lock(project, request.selection)
-    plans = [make_plan(lock, target) for target in targets]
+    tree = source_tree(project, lock)
     cache = Cache(request.cache_dir or default_cache_dir())
-    return [build_one(request, project, plan, cache, output_path(request, project, plan.target, len(plans) > 1))
-            for plan in plans]
+    with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
+        if request.selection.groups_choice().excludes_defaults:
+            tree = stage(tree, Path(tmp))
+            kept = relock_for_groups(tree.project_dir, request.selection.groups_choice())
+            tree = replace(tree, default_groups=tuple(kept), modified=(
+                f"pyproject.toml ([tool.uv] default-groups = {kept})",
+                "uv.lock (re-locked for those default groups; same versions)"))
+            project = load_project(tree.project_dir)
+            lock = export_lock(project, request.selection)
+        plans = [make_plan(lock, target) for target in targets]
+        return [build_one(request, project, tree, plan, cache,
+                          output_path(request, project, plan.target, len(plans) > 1)) for plan in plans]
 
 
-def build_one(request: BuildRequest, project: Project, plan: Plan, cache: Cache, output: Path) -> BuildResult:
+def local_build_requirements(tree: Tree, plan: Plan) -> list[str]:
+    """Build requirements of every local package uv must build on the target (uv_build needs none)."""
+    reqs: set[str] = set()
+    for step in plan.sources:
+        assert step.package.directory is not None
+        local = load_project((tree.project_dir / step.package.directory).resolve())
+        if not local.uses_uv_build:
+            reqs.update(backend_requirements(local.build_requires, local.build_backend))
+    return sorted(reqs)
+
+
+def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: int) -> list[tuple[Package, Artifact]]:
+    """Git packages and sdist-only packages -> wheels; every failure is collected, then raised once."""
+    fetch([s.artifact for s in plan.builds if s.artifact is not None], cache, base=base, offline=offline, jobs=jobs)
+    built, problems = [], []
+    for step in plan.builds:
+        try:
+            built.append((step.package, build_wheel(step.package, plan.target, cache)))
+        except AirgapError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise PlanError(f"{len(problems)} package(s) could not be built for {plan.target.slug}: "
+                        + "; ".join(problems),
+                        hint="build on a machine that matches the target, or pick versions with wheels for it")
+    return built
+
+
+def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, cache: Cache,
+              output: Path) -> BuildResult:
     started = time.monotonic()
     target = plan.target
+    built = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs)
     backend_wheels: list[Artifact] = []
-    if any(s.action == "source" for s in plan.steps) and not project.uses_uv_build:
-        reqs = backend_requirements(project.build_requires, project.build_backend)
+    reqs = local_build_requirements(tree, plan)
+    if reqs:
         backend_plan = make_plan(resolve_backends(reqs, target, cache, offline=request.offline), target)
         backend_wheels = [s.artifact for s in backend_plan.wheels if s.artifact is not None]
 
     uv_wheel = target_uv_wheel(target)
-    wheels = [s.artifact for s in plan.wheels if s.artifact is not None]
-    fetch([uv_wheel, *wheels, *backend_wheels], cache, base=project.root, offline=request.offline,
-          jobs=request.jobs)
-    log.info("fetched %d artifacts in %.1fs", len(wheels) + len(backend_wheels) + 1, time.monotonic() - started)
+    installs = [(s.package, s.artifact) for s in plan.wheels if s.artifact is not None] + built
+    fetch([uv_wheel, *(a for _, a in installs), *backend_wheels], cache, base=project.root,
+          offline=request.offline, jobs=request.jobs)
+    log.info("fetched %d artifacts in %.1fs", len(installs) + len(backend_wheels) + 1, time.monotonic() - started)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
-    wheelhouse = sorted({a.filename: a for a in [*wheels, *backend_wheels]}.values(), key=lambda a: a.filename)
+    wheelhouse = sorted({a.filename: a for a in [*(a for _, a in installs), *backend_wheels]}.values(),
+                        key=lambda a: a.filename)
     floor = libc_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
     libc_min = f"{floor[0]}.{floor[1]}" if floor and target.platform.os == "linux" else ""
+    shipped = {p.name: a for p, a in installs}
     manifest: dict[str, object] = {
         "format": FORMAT_VERSION,
         "name": project.name,
@@ -209,12 +292,19 @@ def build_one(request: BuildRequest, project: Project, plan: Plan, cache: Cache,
         "tool_version": __version__,
         "build_date": build_date,
         "scripts": list(project.scripts),
+        "project_dir": tree.project_rel,
+        "modified_files": list(tree.modified),
+        "default_groups": list(tree.default_groups) if tree.default_groups is not None else None,
         "sync_args": request.selection.uv_args(),
-        "pins": plan.pins(),
+        "pins": pin_lines(installs),
+        "git": [
+            {"name": p.name, "version": p.version, "url": p.vcs.url, "commit": p.vcs.commit,
+             "requested_revision": p.vcs.requested_revision, "subdirectory": p.vcs.subdirectory}
+            for p, _ in built if p.vcs is not None
+        ],
         "packages": [
             {"name": s.package.name, "version": s.package.version, "action": s.action, "reason": s.reason,
-             "file": s.artifact.filename if s.artifact else None,
-             "sha256": s.artifact.sha256 if s.artifact else None}
+             "file": shipped[s.package.name].filename if s.package.name in shipped else None}
             for s in plan.steps
         ],
         "build_backends": [a.filename for a in backend_wheels],
@@ -225,13 +315,14 @@ def build_one(request: BuildRequest, project: Project, plan: Plan, cache: Cache,
         target_libc=target.platform.libc or "", libc_min=libc_min, python=target.python_version,
         requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
         build_date=build_date or "unset (reproducible build)", scripts=" ".join(project.scripts),
+        modified="; ".join(tree.modified) or "none (pyproject.toml and uv.lock are the repository's)",
     )
-    size, sha = _write(output, fields, manifest, project, cache, uv_wheel, wheelhouse, epoch)
+    size, sha = _write(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch)
     log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)
     return BuildResult(output, project.name, size, sha, plan, tuple(backend_wheels))
 
 
-def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], project: Project,
+def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree: Tree,
            cache: Cache, uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None) -> tuple[int, str]:
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
     placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64)]
@@ -251,10 +342,12 @@ def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], proj
             for name, data in _runtime_files():
                 zw.add_bytes(name, data)
             zw.add_bytes("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
-            zw.add_bytes("pins.txt", "".join(line + "\n" for line in manifest["pins"]).encode())  # type: ignore[attr-defined]
-            for rel, path, mode in project_files(project.root, exclude=output):
+            pins = manifest["pins"]
+            assert isinstance(pins, list)
+            zw.add_bytes("pins.txt", "".join(line + "\n" for line in pins).encode())
+            for rel, path, mode in tree.files:
                 zw.add_file(f"project/{rel}", path, mode)
-            zw.add_bytes("project/uv.toml", target_uv_toml(project.root).encode())
+            zw.add_bytes(f"project/{tree.member('uv.toml')}", target_uv_toml(tree.project_dir).encode())
             for artifact in wheelhouse:
                 zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
             zw.close()

@@ -57,6 +57,7 @@ class HeaderFields:
     uv_version: str
     build_date: str
     scripts: str
+    modified: str  # which shipped files differ from the repository's, and why
 
 
 def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payload_sha256: str,
@@ -77,6 +78,7 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "UV_VERSION_Q": shell_quote(fields.uv_version),
         "BUILD_DATE_Q": shell_quote(fields.build_date),
         "SCRIPTS_Q": shell_quote(fields.scripts),
+        "MODIFIED_Q": shell_quote(fields.modified),
         "PAYLOAD_OFFSET": number(payload_offset),
         "PAYLOAD_SIZE": number(payload_size),
         "PAYLOAD_SHA256": payload_sha256,

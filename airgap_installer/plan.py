@@ -16,8 +16,9 @@ from airgap_installer.target import Target
 
 @dataclass(frozen=True)
 class Step:
-    """What happens to one locked package: `ship` a wheel, `source` (built by uv on the target from the
-    shipped project tree), or `skip` (its marker is false for the target)."""
+    """What happens to one locked package: `ship` its locked wheel; `build` a wheel on the build side (git
+    dependencies, sdist-only registry packages); `source` (a local package: shipped as source and built by
+    `uv sync` on the target); or `skip` (its marker is false for the target)."""
 
     package: Package
     action: str
@@ -34,13 +35,19 @@ class Plan:
     def wheels(self) -> list[Step]:
         return [s for s in self.steps if s.action == "ship"]
 
-    def pins(self) -> list[str]:
-        """Requirement lines with hashes for `uv pip install --no-deps --require-hashes -r`."""
-        return [
-            f"{s.package.name}=={s.package.version} --hash=sha256:{s.artifact.sha256}"
-            for s in sorted(self.wheels, key=lambda s: s.package.name)
-            if s.artifact is not None
-        ]
+    @property
+    def builds(self) -> list[Step]:
+        return [s for s in self.steps if s.action == "build"]
+
+    @property
+    def sources(self) -> list[Step]:
+        return [s for s in self.steps if s.action == "source"]
+
+
+def pin_lines(installs: Iterable[tuple[Package, Artifact]]) -> list[str]:
+    """`name==version --hash=sha256:...` for `uv pip install --no-deps --require-hashes -r`. A wheel built
+    from an sdist or git has its own hash, not the lock's: the pin carries the wheel's."""
+    return [f"{p.name}=={p.version} --hash=sha256:{a.sha256}" for p, a in sorted(installs, key=lambda i: i[0].name)]
 
 
 class WheelRanker:
@@ -82,16 +89,21 @@ def make_plan(lock: Lock, target: Target) -> Plan:
         if package.kind == "directory":
             steps.append(Step(package, "source", None, f"local source at {package.directory}, built by uv"))
             continue
+        if package.kind == "git":
+            steps.append(Step(package, "build", None, f"git {package.vcs.url if package.vcs else ''}: "
+                              "wheel built on the build side"))
+            continue
         if package.kind != "registry":
-            problems.append(f"{package.name}: {package.kind} dependencies are not supported yet")
+            problems.append(f"{package.name}: direct URL archives are not supported yet")
             continue
         wheel = ranker.best(package.wheels)
+        if wheel is None and package.sdist is not None:
+            why = "no wheel for the target" if package.wheels else "sdist only"
+            steps.append(Step(package, "build", package.sdist, f"{why}: wheel built from the sdist"))
+            continue
         if wheel is None:
-            if package.wheels:
-                why = f"no wheel for {target.slug} (wheels exist for: {_describe_wheels(package)})"
-            else:
-                why = "no wheel at all (sdist only)"
-            problems.append(f"{package.name} {package.version}: {why}")
+            problems.append(f"{package.name} {package.version}: no wheel for {target.slug} "
+                            f"(wheels exist for: {_describe_wheels(package)}) and no sdist")
             continue
         steps.append(Step(package, "ship", wheel, f"best wheel for {target.slug}"))
     if problems:

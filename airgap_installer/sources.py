@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +28,30 @@ PROJECT_ONLY_KEYS = frozenset(
 )
 
 
-def project_files(root: Path, exclude: Path | None = None) -> list[tuple[str, Path, int]]:
-    """(relative posix name, path, mode) for every file to ship, sorted; skips EXCLUDED_* and `exclude`."""
-    out: list[tuple[str, Path, int]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in EXCLUDED_DIRS and not d.endswith(".egg-info")
-        )
-        for name in filenames:
-            path = Path(dirpath) / name
-            if name.endswith(EXCLUDED_SUFFIXES) or (exclude is not None and path == exclude):
-                continue
-            if name == "uv.toml" and Path(dirpath) == root:
-                continue  # replaced by the merged uv.toml
-            if not path.is_file():
-                continue  # sockets, broken links
-            mode = 0o755 if os.access(path, os.X_OK) else 0o644
-            out.append((path.relative_to(root).as_posix(), path, mode))
-    return sorted(out)
+def ship_tree(project_root: Path, local_dirs: Iterable[str]) -> tuple[Path, str]:
+    """The smallest tree holding the project and every local package (path dependencies may sit beside
+    it, e.g. `../pathdep`), and the project's place in it. Shipping that tree keeps relative paths valid."""
+    dirs = [project_root, *((project_root / d).resolve() for d in local_dirs)]
+    root = Path(os.path.commonpath(dirs))
+    return root, project_root.relative_to(root).as_posix()
+
+
+def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path | None = None,
+                  skip: Iterable[str] = ()) -> list[tuple[str, Path, int]]:
+    """(posix name relative to root, path, mode) for every file under `dirs` (default: root), sorted.
+    Skips EXCLUDED_*, the file `exclude` and the relative names in `skip`."""
+    out: dict[str, tuple[str, Path, int]] = {}
+    skipped = set(skip)
+    for top in dirs or [root]:
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS and not d.endswith(".egg-info"))
+            for name in filenames:
+                path = Path(dirpath) / name
+                rel = path.relative_to(root).as_posix()
+                if name.endswith(EXCLUDED_SUFFIXES) or path == exclude or rel in skipped or not path.is_file():
+                    continue
+                out[rel] = (rel, path, 0o755 if os.access(path, os.X_OK) else 0o644)
+    return sorted(out.values())
 
 
 def target_uv_toml(root: Path) -> str:

@@ -99,7 +99,8 @@ def test_other_python_installs_and_runs_offline(version: str, tiny_project: Proj
 
 def test_wrong_architecture_is_refused_and_nothing_written(tiny_project: ProjectFactory, tmp_path: Path,
                                                           jail: Jail, builder_cache: Path) -> None:
-    run_file = build(tiny_project(), tmp_path / "arm.run", "--python", PY, "--python-platform", "aarch64-manylinux_2_28")
+    run_file = build(tiny_project(), tmp_path / "arm.run", "--python", PY,
+                     "--python-platform", "aarch64-manylinux_2_28")
     prefix = tmp_path / "never"
     proc = install(jail, run_file, prefix, "--python", target_python(), check=False)
     assert proc.returncode == 4
@@ -121,7 +122,8 @@ def test_glibc_older_than_the_wheels_need_is_refused(tiny_project: ProjectFactor
     prefix = tmp_path / "never"
     proc = install(jail, run_file, prefix, "--python", target_python(), check=False)
     assert proc.returncode == 4
-    assert f"needs glibc >= {major}.{minor + 1}" in proc.stderr and f"this host has glibc {major}.{minor}" in proc.stderr
+    assert f"needs glibc >= {major}.{minor + 1}" in proc.stderr
+    assert f"this host has glibc {major}.{minor}" in proc.stderr
     assert not prefix.exists()
 
 

@@ -15,7 +15,8 @@ from airgap_installer.payload import DEFLATED, Member
 FIELDS = HeaderFields(name="demo", version="1.2.3", tool_version="0.1.0", target="cp312-x86_64-manylinux_2_28",
                       target_os="linux", target_machine="x86_64", target_libc="glibc",
                       libc_min="2.17", python="3.12", requires_python=">=3.9",
-                      uv_version="0.13.9", build_date="unset", scripts="demo demo-admin")
+                      uv_version="0.13.9", build_date="unset", scripts="demo demo-admin",
+                      modified="none")
 MEMBER = Member("bin/uv", 8192, 100, 300, 1234, DEFLATED, 0o755, "a" * 64)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from airgap_installer.errors import PlanError
 from airgap_installer.lock import parse_pylock
-from airgap_installer.plan import make_plan
+from airgap_installer.plan import make_plan, pin_lines
 from airgap_installer.target import make_target
 
 H = "0" * 63
@@ -74,8 +74,28 @@ def test_marker_false_is_skipped_with_its_marker() -> None:
 
 def test_pins_carry_hashes() -> None:
     plan = make_plan(parse_pylock(LOCK), make_target("3.11", "linux"))
-    assert f"numpy==2.4.0 --hash=sha256:{H}5" in plan.pins()
-    assert all("--hash=sha256:" in pin for pin in plan.pins())
+    pins = pin_lines((s.package, s.artifact) for s in plan.wheels if s.artifact)
+    assert f"numpy==2.4.0 --hash=sha256:{H}5" in pins
+    assert all("--hash=sha256:" in pin for pin in pins)
+
+
+def test_sdist_only_and_git_are_built_on_the_build_side() -> None:
+    lock = parse_pylock(LOCK + f"""
+[[packages]]
+name = "docopt"
+version = "0.6.2"
+sdist = {wheel("docopt-0.6.2.tar.gz", 8)}
+
+[[packages]]
+name = "gitdep"
+version = "0.3.0"
+vcs = {{ type = "git", url = "file:///repo", requested-revision = "v0.3.0", commit-id = "{'a' * 40}" }}
+""")
+    plan = make_plan(lock, make_target("3.12", "linux"))
+    builds = {s.package.name: s for s in plan.builds}
+    assert set(builds) == {"docopt", "gitdep"}
+    assert builds["docopt"].artifact is not None and builds["docopt"].artifact.filename == "docopt-0.6.2.tar.gz"
+    assert builds["gitdep"].package.vcs is not None and builds["gitdep"].package.vcs.commit == "a" * 40
 
 
 def test_every_package_without_a_wheel_is_listed_once() -> None:

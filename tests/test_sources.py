@@ -16,7 +16,7 @@ def test_project_files_skip_environments_and_caches(tmp_path: Path) -> None:
         (tmp_path / name).write_text("x")
     (tmp_path / "run.sh").write_text("#!/bin/sh\n")
     (tmp_path / "run.sh").chmod(0o755)
-    files = {name: mode for name, _, mode in project_files(tmp_path)}
+    files = {name: mode for name, _, mode in project_files(tmp_path, skip=["uv.toml"])}
     assert set(files) == {"pyproject.toml", "uv.lock", "src/p/__init__.py", "run.sh"}
     assert files["run.sh"] == 0o755 and files["uv.lock"] == 0o644
 
@@ -39,3 +39,13 @@ def test_existing_uv_toml_is_merged(tmp_path: Path) -> None:
     (tmp_path / "uv.toml").write_text('link-mode = "copy"\nfind-links = ["/build/machine/only"]\n')
     doc = tomlkit.parse(target_uv_toml(tmp_path)).unwrap()
     assert doc["link-mode"] == "copy" and doc["find-links"] == [".airgap/wheelhouse"]
+
+
+def test_ship_tree_holds_sibling_path_dependencies(tmp_path: Path) -> None:
+    from airgap_installer.sources import ship_tree
+
+    project = tmp_path / "src" / "demo"
+    project.mkdir(parents=True)
+    (tmp_path / "src" / "pathdep").mkdir()
+    assert ship_tree(project, [".", "packages/member"]) == (project, ".")
+    assert ship_tree(project, [".", "../pathdep"]) == (tmp_path / "src", "demo")

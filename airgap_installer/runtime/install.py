@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -143,6 +144,12 @@ def _write_atomic(path: Path, text: str, mode: int) -> None:
     os.replace(tmp, path)
 
 
+def project_path(manifest: dict[str, Any]) -> str:
+    """The project's directory inside a release: "." unless path dependencies sit beside it."""
+    rel = str(manifest.get("project_dir") or ".")
+    return "" if rel == "." else rel
+
+
 def activate(prefix: Path, release_id: str, manifest: dict[str, Any]) -> None:
     """Point bin/ and current at the release. `current` is switched last, in one rename."""
     bin_dir = prefix / "bin"
@@ -150,12 +157,49 @@ def activate(prefix: Path, release_id: str, manifest: dict[str, Any]) -> None:
     _replace_symlink(bin_dir / "uv", "../current/.airgap/bin/uv")
     for script in manifest["scripts"]:
         _write_atomic(bin_dir / script, _launcher(prefix, script), 0o755)
-    _replace_symlink(prefix / "current", f"releases/{release_id}")
+    rel = project_path(manifest)
+    _replace_symlink(prefix / "current", f"releases/{release_id}/{rel}" if rel else f"releases/{release_id}")
+
+
+def _site_packages(venv: Path) -> Path:
+    found = sorted(venv.glob("lib/python3*/site-packages"))
+    if not found:
+        raise InstallError(f"no site-packages in {venv}")
+    return found[0]
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def mark_git_installs(venv: Path, git: list[dict[str, Any]]) -> None:
+    """Record git packages (installed from wheels built on the build side) exactly as uv records a git
+    install, so uv sees them in sync with the lock and never runs git (docs/uv-facts.md)."""
+    site = _site_packages(venv)
+    for entry in git:
+        wanted = (_normalize(entry["name"]), entry["version"])
+        dist_info = next(
+            (d for d in site.glob("*.dist-info")
+             if (_normalize(d.name[:-10].rsplit("-", 1)[0]), d.name[:-10].rsplit("-", 1)[-1]) == wanted),
+            None,
+        )
+        if dist_info is None:
+            raise InstallError(f"{entry['name']} {entry['version']} is not installed; cannot mark it as a git install")
+        vcs_info: dict[str, str] = {"vcs": "git", "commit_id": entry["commit"]}
+        if entry.get("requested_revision"):
+            vcs_info["requested_revision"] = entry["requested_revision"]
+        direct_url: dict[str, Any] = {"url": entry["url"], "vcs_info": vcs_info}
+        if entry.get("subdirectory"):
+            direct_url["subdirectory"] = entry["subdirectory"]
+        (dist_info / "direct_url.json").write_text(json.dumps(direct_url, separators=(",", ":")))
+        with open(dist_info / "RECORD", "a") as record:
+            record.write(f"{dist_info.name}/direct_url.json,,\n")
 
 
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], uv: Path, python: str,
                   scratch: Path, progress: Progress, log: IO[str]) -> None:
-    meta = release / ".airgap"
+    project = release / project_path(manifest)
+    meta = project / ".airgap"
     progress.step("extracting the project and its wheelhouse")
     extract_prefix(zf, "project/", release)
     extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
@@ -167,18 +211,20 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     uv_bin = str(meta / "bin" / "uv")
     env = clean_env(scratch)
     progress.step(f"creating the virtual environment with {python}")
-    run([uv_bin, "venv", "--offline", "--python", python, str(release / ".venv")], cwd=release, env=env, log=log)
-    venv_python = str(release / ".venv" / "bin" / "python")
+    run([uv_bin, "venv", "--offline", "--python", python, str(project / ".venv")], cwd=project, env=env, log=log)
+    venv_python = str(project / ".venv" / "bin" / "python")
     if manifest["pins"]:
         progress.step(f"installing {len(manifest['pins'])} locked packages from the wheelhouse")
         run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
              "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
-            cwd=release, env=env, log=log)
+            cwd=project, env=env, log=log)
+    if manifest.get("git"):
+        mark_git_installs(project / ".venv", manifest["git"])
     progress.step("syncing the project (uv sync --frozen)")
-    run([uv_bin, "sync", "--frozen", "--offline", *manifest["sync_args"]], cwd=release, env=env, log=log)
+    run([uv_bin, "sync", "--frozen", "--offline", *manifest["sync_args"]], cwd=project, env=env, log=log)
     progress.step("checking that uv sees the environment in sync with uv.lock")
     run([uv_bin, "sync", "--locked", "--offline", "--dry-run", *manifest["sync_args"]],
-        cwd=release, env=env, log=log)
+        cwd=project, env=env, log=log)
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
 
@@ -188,15 +234,16 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
         manifest = json.loads(zf.read("manifest.json"))
         release_id = f"{manifest['version']}-{payload_sha256[:12]}"
         release = prefix / "releases" / release_id
-        if (release / ".airgap" / COMPLETE).is_file():
+        meta = release / project_path(manifest) / ".airgap"
+        if (meta / COMPLETE).is_file():
             activate(prefix, release_id, manifest)
             Progress(quiet).step(f"{manifest['name']} {release_id} is already installed; it is active again")
             return 0
         if release.exists():
             shutil.rmtree(release)  # left half-made by an interrupted install
         scratch = prefix / STATE / f"run.{os.getpid()}"
-        (release / ".airgap").mkdir(parents=True)
-        with open(release / ".airgap" / "install.log", "w") as log:
+        meta.mkdir(parents=True)
+        with open(meta / "install.log", "w") as log:
             progress = Progress(quiet, log)
             try:
                 build_release(zf, release, manifest, uv, python, scratch, progress, log)
