@@ -204,6 +204,15 @@ def stage(tree: Tree, dest: Path) -> Tree:
     return Tree(dest, tree.project_rel, [(rel, dest / rel, mode) for rel, _, mode in tree.files])
 
 
+def plan_only(request: BuildRequest) -> list[Plan]:
+    """What `build` would bundle for each target, and why; nothing is downloaded or written."""
+    project = load_project(request.project_dir)
+    targets = resolve_targets(request, project)
+    check_lock(project)
+    lock = export_lock(project, request.selection)
+    return [make_plan(lock, target) for target in targets]
+
+
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     project = load_project(request.project_dir)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from airgap_installer import __version__
-from airgap_installer.assemble import BuildRequest, Selection, build
+from airgap_installer.assemble import BuildRequest, Selection, build, plan_only
 from airgap_installer.errors import AirgapError
 from airgap_installer.inspect import inspect_file
 from airgap_installer.target import load_complete_platform
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--package", help="the workspace member to install")
     b.add_argument("--all-packages", action="store_true", help="install every workspace member")
     b.add_argument("--offline", action="store_true", help="use only the cache; fail naming what is missing")
+    b.add_argument("--dry-run", action="store_true", help="print what would be bundled and why; write nothing")
     b.add_argument("--cache-dir", type=Path, help="artifact cache (default: the user cache dir)")
     b.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
 
@@ -75,11 +76,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
         all_groups=args.all_groups, no_dev=args.no_dev, no_default_groups=args.no_default_groups,
         only_groups=tuple(args.only_group), package=args.package, all_packages=args.all_packages,
     )
-    results = build(BuildRequest(
+    request = BuildRequest(
         project_dir=args.project, output=args.output, pythons=tuple(args.python),
         platforms=tuple(args.python_platform), targets=tuple(load_complete_platform(p) for p in args.complete_platform),
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
-    ))
+    )
+    if args.dry_run:
+        for plan in plan_only(request):
+            print(f"{plan.target.slug}:")
+            for step in sorted(plan.steps, key=lambda s: (s.action, s.package.name)):
+                what = step.artifact.filename if step.action == "ship" and step.artifact else step.reason
+                version = step.package.version or ""
+                print(f"  {step.action:6} {step.package.name:24} {version:12} {step.package.kind:9} {what}")
+        return 0
+    results = build(request)
     for result in results:
         shipped = len(result.plan.wheels)
         skipped = sum(1 for s in result.plan.steps if s.action == "skip")

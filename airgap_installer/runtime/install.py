@@ -124,9 +124,24 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> Non
 
 
 def _launcher(prefix: Path, script: str) -> str:
-    target = str(prefix / "current" / ".venv" / "bin" / script)
-    quoted = "'" + target.replace("'", "'\\''") + "'"
-    return f"#!/bin/sh\n# made by airgap-installer: runs {script} of the active release\nexec {quoted} \"$@\"\n"
+    target = _quote(prefix / "current" / ".venv" / "bin" / script)
+    return f"#!/bin/sh\n# made by airgap-installer: runs {script} of the active release\nexec {target} \"$@\"\n"
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "'\\''") + "'"
+
+
+def _sync_helper(prefix: Path) -> str:
+    return f"""#!/bin/sh
+# made by airgap-installer: `uv sync ARGS` for the active release, offline. uv's own sync fetches
+# missing packages from the lock's URLs (e.g. an extra that a plain `uv sync` removed); this first
+# puts every bundled wheel back from the release's wheelhouse, then syncs as asked.
+set -e
+cd {_quote(prefix / "current")}
+{_quote(prefix / "bin" / "uv")} pip install --quiet --no-deps --require-hashes -r .airgap/pins.txt
+exec {_quote(prefix / "bin" / "uv")} sync "$@"
+"""
 
 
 def _replace_symlink(link: Path, target: str) -> None:
@@ -157,6 +172,7 @@ def activate(prefix: Path, release_id: str, manifest: dict[str, Any]) -> None:
     _replace_symlink(bin_dir / "uv", "../current/.airgap/bin/uv")
     for script in manifest["scripts"]:
         _write_atomic(bin_dir / script, _launcher(prefix, script), 0o755)
+    _write_atomic(bin_dir / "airgap-sync", _sync_helper(prefix), 0o755)
     rel = project_path(manifest)
     _replace_symlink(prefix / "current", f"releases/{release_id}/{rel}" if rel else f"releases/{release_id}")
 

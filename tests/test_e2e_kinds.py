@@ -1,0 +1,176 @@
+"""Every kind of dependency installs offline, and uv sees the result in sync with the lock (issue 4).
+
+The fixture workspace has: an sdist-only registry package (docopt 0.6.2), a git dependency built with
+hatchling and served from a local repository through file://, a sibling path dependency built with
+setuptools, a workspace member built with uv_build, an optional extra and a dev group. The install
+runs with no network and with the git repository, the sources and the build caches out of reach.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from airgap_installer.uvbin import builder_uv
+from tests.conftest import target_python
+from tests.helpers import build, install, uv_in
+from tests.jail import Jail
+
+pytestmark = pytest.mark.pypi
+PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+IMPORT_ALL = "import docopt, gitdep, pathdep, member, six; print('all imported')"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("kinds")
+    repo = root / "gitrepo"
+    write(repo / "pyproject.toml", """\
+        [project]
+        name = "gitdep"
+        version = "0.3.0"
+        requires-python = ">=3.9"
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        """)
+    write(repo / "src" / "gitdep" / "__init__.py", 'VALUE = "from git"\n')
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "init", cwd=repo)
+    git("tag", "v0.3.0", cwd=repo)
+    write(root / "pathdep" / "pyproject.toml", """\
+        [project]
+        name = "pathdep"
+        version = "1.0"
+        requires-python = ">=3.9"
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+        """)
+    write(root / "pathdep" / "pathdep" / "__init__.py", 'VALUE = "from path"\n')
+    demo = root / "demo"
+    write(demo / "packages" / "member" / "pyproject.toml", """\
+        [project]
+        name = "member"
+        version = "0.1.0"
+        requires-python = ">=3.9"
+        [build-system]
+        requires = ["uv_build>=0.13,<0.14"]
+        build-backend = "uv_build"
+        """)
+    write(demo / "packages" / "member" / "src" / "member" / "__init__.py", 'VALUE = "member"\n')
+    write(demo / "pyproject.toml", f"""\
+        [project]
+        name = "demo"
+        version = "1.0.0"
+        requires-python = ">=3.9"
+        dependencies = ["docopt==0.6.2", "gitdep", "pathdep", "member", "six"]
+        [project.optional-dependencies]
+        yaml = ["pyyaml"]
+        [project.scripts]
+        demo = "demo:main"
+        [dependency-groups]
+        dev = ["iniconfig"]
+        [build-system]
+        requires = ["uv_build>=0.13,<0.14"]
+        build-backend = "uv_build"
+        [tool.uv.workspace]
+        members = ["packages/*"]
+        [tool.uv.sources]
+        gitdep = {{ git = "{repo.as_uri()}", tag = "v0.3.0" }}
+        pathdep = {{ path = "../pathdep", editable = true }}
+        member = {{ workspace = true }}
+        """)
+    write(demo / "src" / "demo" / "__init__.py", """\
+        def main():
+            import docopt, gitdep, pathdep, member, six
+            print("demo ok", gitdep.VALUE, pathdep.VALUE, member.VALUE, docopt.__version__)
+        """)
+    subprocess.run([builder_uv(), "lock", "--quiet", "--project", str(demo)], check=True)
+    return demo
+
+
+@pytest.fixture
+def airgap(jail: Jail, workspace: Path) -> Jail:
+    jail.hidden.append(str(workspace.parent))  # the git repository, the sources and the path dependency
+    return jail
+
+
+def check_in_sync(jail: Jail, prefix: Path) -> None:
+    uv_in(jail, prefix, "sync", "--locked")
+    uv_in(jail, prefix, "lock", "--check")
+    dry = uv_in(jail, prefix, "sync", "--locked", "--dry-run")
+    assert "Would make no changes" in dry.stdout + dry.stderr
+
+
+def test_default_selection(workspace: Path, airgap: Jail, tmp_path: Path, builder_cache: Path) -> None:
+    run_file = build(workspace, tmp_path / "demo.run", "--python", PY)
+    prefix = tmp_path / "opt"
+    install(airgap, run_file, prefix, "--python", target_python())
+    assert "demo ok from git from path member 0.6.2" in uv_in(airgap, prefix, "run", "demo").stdout
+    uv_in(airgap, prefix, "run", "python", "-c", IMPORT_ALL + "; import iniconfig")
+    check_in_sync(airgap, prefix)
+    # The git package is recorded as uv records a git install, so uv never runs git for it.
+    direct_url = next((prefix / "current" / ".venv").glob("lib/python3*/site-packages/gitdep-0.3.0.dist-info"))
+    assert '"vcs":"git"' in (direct_url / "direct_url.json").read_text()
+    # The path dependency sits beside the project, as in the repository.
+    assert (prefix / "current" / ".." / "pathdep" / "pyproject.toml").is_file()
+    # pyproject.toml and uv.lock are the repository's own.
+    for name in ("pyproject.toml", "uv.lock"):
+        assert (prefix / "current" / name).read_bytes() == (workspace / name).read_bytes()
+
+
+def test_extra_and_switching_it_back_on(workspace: Path, airgap: Jail, tmp_path: Path, builder_cache: Path) -> None:
+    run_file = build(workspace, tmp_path / "demo.run", "--python", PY, "--extra", "yaml")
+    prefix = tmp_path / "opt"
+    install(airgap, run_file, prefix, "--python", target_python())
+    uv_in(airgap, prefix, "run", "python", "-c", IMPORT_ALL + "; import yaml")
+    # Plain `uv sync` is exact: it removes the extra. uv's own `uv sync --extra yaml` would then fetch it
+    # from the lock's URL; PREFIX/bin/airgap-sync puts the bundled wheels back first.
+    uv_in(airgap, prefix, "sync")
+    assert uv_in(airgap, prefix, "run", "python", "-c", "import yaml", check=False).returncode != 0
+    airgap.run([str(prefix / "bin" / "airgap-sync"), "--extra", "yaml"])
+    uv_in(airgap, prefix, "run", "--extra", "yaml", "python", "-c", "import yaml")
+    uv_in(airgap, prefix, "sync", "--locked", "--extra", "yaml")
+
+
+def test_no_dev_keeps_plain_uv_run_working(workspace: Path, airgap: Jail, tmp_path: Path,
+                                           builder_cache: Path) -> None:
+    run_file = build(workspace, tmp_path / "demo.run", "--python", PY, "--no-dev")
+    info = airgap.run(["sh", str(run_file), "--info"]).stdout
+    assert "default-groups = []" in info
+    prefix = tmp_path / "opt"
+    install(airgap, run_file, prefix, "--python", target_python())
+    assert "demo ok" in uv_in(airgap, prefix, "run", "demo").stdout
+    assert uv_in(airgap, prefix, "run", "python", "-c", "import iniconfig", check=False).returncode != 0
+    check_in_sync(airgap, prefix)
+    # The shipped uv.lock differs from the repository's only by the default-groups line.
+    shipped = (prefix / "current" / "uv.lock").read_text().splitlines()
+    original = (workspace / "uv.lock").read_text().splitlines()
+    assert [line for line in shipped if line not in original] == ["default-groups = []"]
+
+
+def test_dry_run_lists_every_package_and_why(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from airgap_installer.cli import main
+
+    assert main(["build", str(workspace), "--python", PY, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "build  docopt" in out and "sdist only" in out
+    assert "build  gitdep" in out and "git" in out
+    assert "source pathdep" in out and "../pathdep" in out
+    assert "ship   six" in out
