@@ -20,6 +20,7 @@ from airgap_installer.cache import Cache, default_cache_dir
 from airgap_installer.errors import AirgapError, LockError, PlanError, UsageError
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
+from airgap_installer.interpreter import PythonArchive, bundled_python
 from airgap_installer.lock import Artifact, Lock, Package, parse_pylock
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
 from airgap_installer.plan import Plan, libc_floor, make_plan, pin_lines
@@ -87,6 +88,9 @@ class BuildRequest:
     offline: bool = False
     cache_dir: Path | None = None
     jobs: int = 8
+    bundle_python: bool = False
+    python_archive: Path | None = None  # a local PBS archive; implies bundle_python
+    python_mirror: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,9 +234,17 @@ def build(request: BuildRequest) -> list[BuildResult]:
                 "uv.lock (re-locked for those default groups; same versions)"))
             project = load_project(tree.project_dir)
             lock = export_lock(project, request.selection)
+        archives: list[PythonArchive | None] = [None] * len(targets)
+        if request.bundle_python or request.python_archive:
+            archives = [bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,
+                                       mirror=request.python_mirror or os.environ.get("UV_PYTHON_INSTALL_MIRROR"))
+                        for t in targets]
+            # Markers see the bundled interpreter's exact version.
+            targets = [replace(t, python_full=a.version) if a else t for t, a in zip(targets, archives, strict=True)]
         plans = [make_plan(lock, target) for target in targets]
-        return [build_one(request, project, tree, plan, cache,
-                          output_path(request, project, plan.target, len(plans) > 1)) for plan in plans]
+        return [build_one(request, project, tree, plan, cache, output_path(request, project, plan.target,
+                                                                             len(plans) > 1), archive)
+                for plan, archive in zip(plans, archives, strict=True)]
 
 
 def local_build_requirements(tree: Tree, plan: Plan) -> list[str]:
@@ -263,7 +275,7 @@ def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: i
 
 
 def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, cache: Cache,
-              output: Path) -> BuildResult:
+              output: Path, python: PythonArchive | None = None) -> BuildResult:
     started = time.monotonic()
     target = plan.target
     built = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs)
@@ -298,6 +310,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, c
         "requires_python": str(project.requires_python),
         "uv_version": UV_VERSION,
         "uv_wheel": uv_wheel.filename,
+        "bundled_python": python.key if python else None,
         "tool_version": __version__,
         "build_date": build_date,
         "scripts": list(project.scripts),
@@ -325,16 +338,23 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, c
         requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
         build_date=build_date or "unset (reproducible build)", scripts=" ".join(project.scripts),
         modified="; ".join(tree.modified) or "none (pyproject.toml and uv.lock are the repository's)",
+        python_archive=f"python/{python.artifact.filename}" if python else "",
+        python_key=python.key if python else "", python_full=python.version if python else "",
+        python_json_head=python.download_json()[0] if python else "",
+        python_json_tail=python.download_json()[1] if python else "",
     )
-    size, sha = _write(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch)
+    size, sha = _write(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python)
     log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)
     return BuildResult(output, project.name, size, sha, plan, tuple(backend_wheels))
 
 
-def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree: Tree,
-           cache: Cache, uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None) -> tuple[int, str]:
+def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree: Tree, cache: Cache,
+           uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None,
+           python: PythonArchive | None) -> tuple[int, str]:
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
     placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64)]
+    if python:
+        placeholder.append(Member(fields.python_archive, 0, 0, 0, 0, 0, 0o644, "0" * 64))
     header_len = len(render(fields, payload_offset=0, payload_size=0, payload_sha256="0" * 64,
                             members=placeholder))
     fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
@@ -348,6 +368,10 @@ def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree
                 uv_member = zw.add_raw("bin/uv", src, method=uv_binary.method, crc=uv_binary.crc,
                                        compress_size=uv_binary.compress_size, file_size=uv_binary.file_size,
                                        mode=0o755, align=ALIGN)
+            carved = [uv_member]
+            if python:
+                # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
+                carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN))
             for name, data in _runtime_files():
                 zw.add_bytes(name, data)
             zw.add_bytes("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
@@ -361,7 +385,7 @@ def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree
                 zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
             zw.close()
             header = render(fields, payload_offset=header_len, payload_size=zw.size, payload_sha256=zw.sha256,
-                            members=[uv_member])
+                            members=carved)
             if len(header) != header_len:
                 raise AssertionError("the header changed length when its fields were filled in")
             f.seek(0)

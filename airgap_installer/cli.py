@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-default-groups", action="store_true", help="leave out the default groups")
     b.add_argument("--package", help="the workspace member to install")
     b.add_argument("--all-packages", action="store_true", help="install every workspace member")
+    b.add_argument("--bundle-python", action="store_true",
+                   help="bundle the CPython that the bundled uv would install (python-build-standalone)")
+    b.add_argument("--python-archive", type=Path,
+                   help="bundle this local python-build-standalone install_only archive instead")
+    b.add_argument("--python-mirror", help="where to download Python archives (default: $UV_PYTHON_INSTALL_MIRROR)")
     b.add_argument("--offline", action="store_true", help="use only the cache; fail naming what is missing")
     b.add_argument("--dry-run", action="store_true", help="print what would be bundled and why; write nothing")
     b.add_argument("--cache-dir", type=Path, help="artifact cache (default: the user cache dir)")
@@ -80,6 +85,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         project_dir=args.project, output=args.output, pythons=tuple(args.python),
         platforms=tuple(args.python_platform), targets=tuple(load_complete_platform(p) for p in args.complete_platform),
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
+        bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
     )
     if args.dry_run:
         for plan in plan_only(request):

@@ -58,6 +58,11 @@ class HeaderFields:
     build_date: str
     scripts: str
     modified: str  # which shipped files differ from the repository's, and why
+    python_archive: str = ""  # the payload member of a bundled PBS archive, "" for a host Python
+    python_key: str = ""  # uv's name for it: cpython-3.12.1-linux-x86_64-gnu
+    python_full: str = ""
+    python_json_head: str = ""
+    python_json_tail: str = ""
 
 
 def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payload_sha256: str,
@@ -79,6 +84,11 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "BUILD_DATE_Q": shell_quote(fields.build_date),
         "SCRIPTS_Q": shell_quote(fields.scripts),
         "MODIFIED_Q": shell_quote(fields.modified),
+        "PYTHON_ARCHIVE_Q": shell_quote(fields.python_archive),
+        "PYTHON_KEY_Q": shell_quote(fields.python_key),
+        "PYTHON_FULL_Q": shell_quote(fields.python_full),
+        "PYTHON_JSON_HEAD_Q": shell_quote(fields.python_json_head),
+        "PYTHON_JSON_TAIL_Q": shell_quote(fields.python_json_tail),
         "PAYLOAD_OFFSET": number(payload_offset),
         "PAYLOAD_SIZE": number(payload_size),
         "PAYLOAD_SHA256": payload_sha256,

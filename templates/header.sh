@@ -23,6 +23,12 @@ UV_VERSION=@@UV_VERSION_Q@@
 BUILD_DATE=@@BUILD_DATE_Q@@
 SCRIPTS=@@SCRIPTS_Q@@
 MODIFIED=@@MODIFIED_Q@@
+# A bundled interpreter (python-build-standalone), installed by uv from a one-entry download list.
+PYTHON_ARCHIVE=@@PYTHON_ARCHIVE_Q@@
+PYTHON_KEY=@@PYTHON_KEY_Q@@
+PYTHON_FULL=@@PYTHON_FULL_Q@@
+PYTHON_JSON_HEAD=@@PYTHON_JSON_HEAD_Q@@
+PYTHON_JSON_TAIL=@@PYTHON_JSON_TAIL_Q@@
 PAYLOAD_OFFSET=$(( @@PAYLOAD_OFFSET@@ ))
 PAYLOAD_SIZE=$(( @@PAYLOAD_SIZE@@ ))
 PAYLOAD_SHA256=@@PAYLOAD_SHA256@@
@@ -35,13 +41,13 @@ MEMBERS='
 # 3 the file is corrupt, truncated or unreadable; 4 this host cannot run it (OS, CPU, Python).
 usage() {
     cat <<EOF
-$NAME $VERSION: offline installer for $TARGET (Python $PYTHON_VERSION), uv $UV_VERSION bundled.
+$NAME $VERSION: offline installer for $TARGET (Python $PYTHON_VERSION), uv $UV_VERSION bundled$([ -z "$PYTHON_ARCHIVE" ] || echo ", and CPython $PYTHON_FULL").
 
 Usage: sh $(basename "$SELF") [options]
 
   --prefix DIR     install into DIR (default: $(default_prefix))
   -y, --yes        do not ask for confirmation
-  --python PATH    use this Python $PYTHON_VERSION interpreter instead of searching PATH
+  --python PATH    use this Python $PYTHON_VERSION interpreter (default: $([ -z "$PYTHON_ARCHIVE" ] && echo "search PATH" || echo "the bundled one"))
   --check          verify the file's sha256 and exit
   --info           print what this installer contains and exit
   --list           list the payload's members and exit
@@ -189,6 +195,24 @@ check_host() {
     fi
 }
 
+install_python() { # -> path of the bundled interpreter, installed by uv under PREFIX/python
+    case "$work" in *'"'*|*'\'*) die 1 "the prefix path may not contain quotes or backslashes" ;; esac
+    carve "$PYTHON_ARCHIVE" "$work/python.tar.gz"
+    url="file://$(printf '%s' "$work/python.tar.gz" | sed 's/ /%20/g')"
+    printf '%s%s%s\n' "$PYTHON_JSON_HEAD" "$url" "$PYTHON_JSON_TAIL" > "$work/downloads.json"
+    if ! env -i PATH="$PATH" HOME="$work" UV_CACHE_DIR="$work/cache" UV_PYTHON_INSTALL_DIR="$PREFIX/python" \
+        "$work/uv" python install --offline --no-bin \
+        --python-downloads-json-url "file://$(printf '%s' "$work/downloads.json" | sed 's/ /%20/g')" \
+        "$PYTHON_KEY" > "$work/python.log" 2>&1; then
+        die 1 "uv could not install the bundled Python: $(tail -n 3 "$work/python.log" | tr '\n' ' ')" \
+            "check free space in $PREFIX"
+    fi
+    rm -f "$work/python.tar.gz"
+    py="$PREFIX/python/$PYTHON_KEY/bin/python$PYTHON_VERSION"
+    python_fits "$py" || die 1 "the bundled Python at $py does not run on this host"
+    echo "$py"
+}
+
 confirm() {
     [ "$YES" = 1 ] && return 0
     if [ ! -t 0 ]; then
@@ -204,7 +228,7 @@ info() {
 name:            $NAME
 version:         $VERSION
 target:          $TARGET${LIBC_MIN:+ (needs $TARGET_LIBC >= $LIBC_MIN)}
-python:          CPython $PYTHON_VERSION (requires-python $REQUIRES_PYTHON), from the host
+python:          $(if [ -n "$PYTHON_ARCHIVE" ]; then echo "CPython $PYTHON_FULL, bundled ($PYTHON_KEY)"; else echo "CPython $PYTHON_VERSION from the host"; fi) (requires-python $REQUIRES_PYTHON)
 uv:              $UV_VERSION (bundled)
 build date:      $BUILD_DATE
 payload sha256:  $PAYLOAD_SHA256
@@ -257,7 +281,7 @@ main() {
             run_runtime "$py" extract "$EXTRACT" ;;
     esac
     check_host
-    PYTHON=$(find_python)
+    if [ -n "$PYTHON" ] || [ -z "$PYTHON_ARCHIVE" ]; then PYTHON=$(find_python); fi
     [ -n "$PREFIX" ] || PREFIX=$(default_prefix)
     case "$PREFIX" in /*) ;; *) PREFIX="$(pwd)/$PREFIX" ;; esac
     confirm
@@ -271,6 +295,10 @@ main() {
     chmod 755 "$work/uv"
     "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \
         "choose a --prefix on a filesystem that allows executables"
+    if [ -z "$PYTHON" ]; then
+        say "Installing the bundled CPython $PYTHON_FULL into $PREFIX/python"
+        PYTHON=$(install_python)
+    fi
     say "Installing $NAME $VERSION into $PREFIX (Python: $PYTHON)"
     set -- install --prefix "$PREFIX" --uv "$work/uv" --python "$PYTHON" --payload-sha256 "$PAYLOAD_SHA256"
     if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi

@@ -47,11 +47,14 @@ class Jail:
     hidden: list[str] = field(default_factory=lambda: list(DEFAULT_HIDDEN))
     path: str = SYSTEM_PATH
     env: dict[str, str] = field(default_factory=dict)
+    masked: list[str] = field(default_factory=list)  # files replaced by /dev/null (a "missing" tool)
 
     def command(self, cmd: list[str], cwd: Path | None = None) -> list[str]:
         mounts = "".join(
             f"[ -d {shlex.quote(d)} ] && mount -t tmpfs airgap-hidden {shlex.quote(d)}\n" for d in self.hidden
         )
+        mounts += "".join(f"[ -e {shlex.quote(f)} ] && mount --bind /dev/null {shlex.quote(f)}\n"
+                          for f in self.masked)
         cd = f"cd {shlex.quote(str(cwd))}\n" if cwd else ""
         env = [f"PATH={self.path}", f"HOME={self.home}", "LANG=C.UTF-8", "TERM=dumb",
                *(f"{k}={v}" for k, v in self.env.items())]
