@@ -93,6 +93,8 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "PAYLOAD_SIZE": number(payload_size),
         "PAYLOAD_SHA256": payload_sha256,
         "MEMBERS": "\n".join(member_line(m) for m in members),
+        "UV_SIZE": number(sum(m.file_size for m in members if m.name == "bin/uv")),
+        "PYTHON_SIZE": number(sum(m.file_size for m in members if m.name.startswith("python/"))),
     }
     for key in ("NAME", "VERSION", "TOOL_VERSION"):
         if not re.fullmatch(r"[A-Za-z0-9._+!-]+", values[key]):

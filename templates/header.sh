@@ -32,6 +32,8 @@ PYTHON_JSON_TAIL=@@PYTHON_JSON_TAIL_Q@@
 PAYLOAD_OFFSET=$(( @@PAYLOAD_OFFSET@@ ))
 PAYLOAD_SIZE=$(( @@PAYLOAD_SIZE@@ ))
 PAYLOAD_SHA256=@@PAYLOAD_SHA256@@
+UV_SIZE=$(( @@UV_SIZE@@ ))
+PYTHON_SIZE=$(( @@PYTHON_SIZE@@ ))
 # Members the shell carves itself: offset length sha256 method(0 stored, 8 deflate) size crc32 name
 MEMBERS='
 @@MEMBERS@@
@@ -47,6 +49,8 @@ Usage: sh $(basename "$SELF") [options]
 
   --prefix DIR     install into DIR (default: $(default_prefix))
   -y, --yes        do not ask for confirmation
+  --keep N         keep N releases for rollback (default: 3)
+  --link-bin DIR   also link the launchers into DIR (e.g. /usr/local/bin)
   --python PATH    use this Python $PYTHON_VERSION interpreter (default: $([ -z "$PYTHON_ARCHIVE" ] && echo "search PATH" || echo "the bundled one"))
   --check          verify the file's sha256 and exit
   --info           print what this installer contains and exit
@@ -56,7 +60,8 @@ Usage: sh $(basename "$SELF") [options]
   --help           show this help
 
 After install:  cd PREFIX/current && PREFIX/bin/uv run <command>   (works with no network)
-Launchers for $SCRIPTS are in PREFIX/bin.
+Launchers for $SCRIPTS are in PREFIX/bin, with $NAME-rollback, $NAME-uninstall and airgap-sync.
+Running an older installer again makes its release active again.
 Exit codes: 0 ok, 1 install failed (previous release kept), 2 usage, 3 corrupt file, 4 unsuitable host.
 EOF
 }
@@ -213,6 +218,16 @@ install_python() { # -> path of the bundled interpreter, installed by uv under P
     echo "$py"
 }
 
+check_space() { # before writing: the payload unpacked, uv inflated and the venv, with some margin
+    need_kb=$(( (PAYLOAD_SIZE * 3 + UV_SIZE + PYTHON_SIZE * 4) / 1024 ))
+    free_kb=$(df -Pk "$PREFIX" 2>/dev/null | awk 'NR == 2 { print $4 }' || true)
+    case "$free_kb" in ''|*[!0-9]*) return 0 ;; esac  # no df or awk: ENOSPC is still caught later
+    if [ "$free_kb" -lt "$need_kb" ]; then
+        die 1 "not enough space in $PREFIX: about $((need_kb / 1024)) MB needed, $((free_kb / 1024)) MB free" \
+            "free some space, or choose a --prefix on a larger filesystem"
+    fi
+}
+
 confirm() {
     [ "$YES" = 1 ] && return 0
     if [ ! -t 0 ]; then
@@ -245,7 +260,7 @@ run_runtime() { # python action args...: the stdlib-only runtime inside the payl
 
 main() {
     case "$0" in /*) SELF=$0 ;; *) SELF="$(pwd)/$0" ;; esac
-    ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT=""
+    ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT="" KEEP=3 LINK_BIN=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --prefix) [ $# -ge 2 ] || die 2 "--prefix needs a directory"; PREFIX=$2; shift ;;
@@ -254,6 +269,10 @@ main() {
             --python=*) PYTHON=${1#*=} ;;
             --extract) [ $# -ge 2 ] || die 2 "--extract needs a directory"; ACTION=extract; EXTRACT=$2; shift ;;
             --extract=*) ACTION=extract; EXTRACT=${1#*=} ;;
+            --keep) [ $# -ge 2 ] || die 2 "--keep needs a number"; KEEP=$2; shift ;;
+            --keep=*) KEEP=${1#*=} ;;
+            --link-bin) [ $# -ge 2 ] || die 2 "--link-bin needs a directory"; LINK_BIN=$2; shift ;;
+            --link-bin=*) LINK_BIN=${1#*=} ;;
             -y|--yes) YES=1 ;;
             -q|--quiet) QUIET=1 ;;
             --check) ACTION=check ;;
@@ -264,6 +283,7 @@ main() {
         esac
         shift
     done
+    case "$KEEP" in ''|*[!0-9]*) die 2 "--keep takes a whole number, not '$KEEP'" ;; esac
     case "$ACTION" in
         help) usage; return 0 ;;
         info) info; return 0 ;;
@@ -287,6 +307,7 @@ main() {
     confirm
     mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
     [ -w "$PREFIX" ] || die 1 "$PREFIX is not writable" "choose a writable --prefix"
+    check_space
     work="$PREFIX/.airgap-installer/tmp.$$"
     mkdir -p "$work"
     trap 'rm -rf "$work"' EXIT
@@ -301,6 +322,8 @@ main() {
     fi
     say "Installing $NAME $VERSION into $PREFIX (Python: $PYTHON)"
     set -- install --prefix "$PREFIX" --uv "$work/uv" --python "$PYTHON" --payload-sha256 "$PAYLOAD_SHA256"
+    set -- "$@" --keep "$KEEP"
+    if [ -n "$LINK_BIN" ]; then set -- "$@" --link-bin "$LINK_BIN"; fi
     if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi
     # Not exec: the trap removes the work directory once the runtime is done.
     "$PYTHON" -I "$SELF" "$@"

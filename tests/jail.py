@@ -48,6 +48,7 @@ class Jail:
     path: str = SYSTEM_PATH
     env: dict[str, str] = field(default_factory=dict)
     masked: list[str] = field(default_factory=list)  # files replaced by /dev/null (a "missing" tool)
+    setup: list[str] = field(default_factory=list)  # more shell lines run as root before the command (mounts)
 
     def command(self, cmd: list[str], cwd: Path | None = None) -> list[str]:
         mounts = "".join(
@@ -55,6 +56,7 @@ class Jail:
         )
         mounts += "".join(f"[ -e {shlex.quote(f)} ] && mount --bind /dev/null {shlex.quote(f)}\n"
                           for f in self.masked)
+        mounts += "".join(f"{line}\n" for line in self.setup)
         cd = f"cd {shlex.quote(str(cwd))}\n" if cwd else ""
         env = [f"PATH={self.path}", f"HOME={self.home}", "LANG=C.UTF-8", "TERM=dumb",
                *(f"{k}={v}" for k, v in self.env.items())]

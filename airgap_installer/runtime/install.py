@@ -26,8 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-STATE = ".airgap-installer"  # PREFIX/.airgap-installer: lock file and scratch space
-COMPLETE = "complete"
+from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
 
 
 class InstallError(Exception):
@@ -123,60 +122,6 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> Non
         )
 
 
-def _launcher(prefix: Path, script: str) -> str:
-    target = _quote(prefix / "current" / ".venv" / "bin" / script)
-    return f"#!/bin/sh\n# made by airgap-installer: runs {script} of the active release\nexec {target} \"$@\"\n"
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "'\\''") + "'"
-
-
-def _sync_helper(prefix: Path) -> str:
-    return f"""#!/bin/sh
-# made by airgap-installer: `uv sync ARGS` for the active release, offline. uv's own sync fetches
-# missing packages from the lock's URLs (e.g. an extra that a plain `uv sync` removed); this first
-# puts every bundled wheel back from the release's wheelhouse, then syncs as asked.
-set -e
-cd {_quote(prefix / "current")}
-{_quote(prefix / "bin" / "uv")} pip install --quiet --no-deps --require-hashes -r .airgap/pins.txt
-exec {_quote(prefix / "bin" / "uv")} sync "$@"
-"""
-
-
-def _replace_symlink(link: Path, target: str) -> None:
-    tmp = link.with_name(f".{link.name}.tmp.{os.getpid()}")
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(target, tmp)
-    os.replace(tmp, link)  # rename(2) over the old link: atomic
-
-
-def _write_atomic(path: Path, text: str, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    tmp.write_text(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-def project_path(manifest: dict[str, Any]) -> str:
-    """The project's directory inside a release: "." unless path dependencies sit beside it."""
-    rel = str(manifest.get("project_dir") or ".")
-    return "" if rel == "." else rel
-
-
-def activate(prefix: Path, release_id: str, manifest: dict[str, Any]) -> None:
-    """Point bin/ and current at the release. `current` is switched last, in one rename."""
-    bin_dir = prefix / "bin"
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    _replace_symlink(bin_dir / "uv", "../current/.airgap/bin/uv")
-    for script in manifest["scripts"]:
-        _write_atomic(bin_dir / script, _launcher(prefix, script), 0o755)
-    _write_atomic(bin_dir / "airgap-sync", _sync_helper(prefix), 0o755)
-    rel = project_path(manifest)
-    _replace_symlink(prefix / "current", f"releases/{release_id}/{rel}" if rel else f"releases/{release_id}")
-
-
 def _site_packages(venv: Path) -> Path:
     found = sorted(venv.glob("lib/python3*/site-packages"))
     if not found:
@@ -222,7 +167,10 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     for name in ("manifest.json", "pins.txt"):
         _extract_member(zf, zf.getinfo(name), meta / name)
     (meta / "bin").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(uv, meta / "bin" / "uv")
+    try:
+        os.replace(uv, meta / "bin" / "uv")  # the header carved it inside PREFIX: same filesystem
+    except OSError:
+        shutil.copy2(uv, meta / "bin" / "uv")
     os.chmod(meta / "bin" / "uv", 0o755)
     uv_bin = str(meta / "bin" / "uv")
     env = clean_env(scratch)
@@ -244,15 +192,17 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
 
-def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool) -> int:
+def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
+            keep: int = 3, link_bin: Path | None = None) -> int:
     prefix = prefix.resolve()
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
         manifest = json.loads(zf.read("manifest.json"))
         release_id = f"{manifest['version']}-{payload_sha256[:12]}"
         release = prefix / "releases" / release_id
         meta = release / project_path(manifest) / ".airgap"
+        clean_stale_scratch(prefix)
         if (meta / COMPLETE).is_file():
-            activate(prefix, release_id, manifest)
+            activate(prefix, release_id, manifest, link_bin)
             Progress(quiet).step(f"{manifest['name']} {release_id} is already installed; it is active again")
             return 0
         if release.exists():
@@ -268,8 +218,10 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 raise
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-            activate(prefix, release_id, manifest)
+            activate(prefix, release_id, manifest, link_bin)
             progress.step(f"installed {manifest['name']} {manifest['version']} into {prefix}")
+            for old in prune(prefix, keep):
+                progress.step(f"removed old release {old}")
         if not quiet:
             script = manifest["scripts"][0] if manifest["scripts"] else "python"
             print(f"run it with: cd {prefix}/current && {prefix}/bin/uv run {script}")

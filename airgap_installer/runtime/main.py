@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import zipfile
 from pathlib import Path
@@ -19,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--python", required=True)
     p.add_argument("--payload-sha256", required=True)
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--keep", type=int, default=3)
+    p.add_argument("--link-bin")
     sub.add_parser("list")
     e = sub.add_parser("extract")
     e.add_argument("dest")
@@ -46,12 +49,20 @@ def main(argv: list[str] | None = None) -> int:
             python=args.python,
             payload_sha256=args.payload_sha256,
             quiet=args.quiet,
+            keep=args.keep,
+            link_bin=Path(args.link_bin) if args.link_bin else None,
         )
         return rc
     except install.InstallError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"tip: {exc.hint}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''} (the previous release is still active)",
+              file=sys.stderr)
+        if exc.errno == errno.ENOSPC:
+            print("tip: free some space, or install into a --prefix on a larger filesystem", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; the previous release is still active", file=sys.stderr)

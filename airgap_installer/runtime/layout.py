@@ -1,0 +1,184 @@
+"""The prefix layout: activation (the atomic switch of `current`), helper scripts, pruning.
+
+    PREFIX/current -> releases/<id>[/<project dir>]   switched by renaming a new symlink over it
+    PREFIX/bin/uv -> ../current/.airgap/bin/uv        the active release's own uv
+    PREFIX/bin/<script>, airgap-sync, <name>-rollback, <name>-uninstall   small sh scripts
+    PREFIX/.airgap-installer/                         lock, `previous` (the last current), `linked`
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+STATE = ".airgap-installer"
+COMPLETE = "complete"
+MARK = "made by airgap-installer"
+
+
+def project_path(manifest: dict[str, Any]) -> str:
+    """The project's directory inside a release: "" unless path dependencies sit beside it."""
+    rel = str(manifest.get("project_dir") or ".")
+    return "" if rel == "." else rel
+
+
+def _quote(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "'\\''") + "'"
+
+
+def _replace_symlink(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.tmp.{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)  # rename(2) over the old link: atomic
+
+
+def _write_atomic(path: Path, text: str, mode: int) -> None:
+    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+    tmp.write_text(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def launcher(prefix: Path, script: str) -> str:
+    target = _quote(prefix / "current" / ".venv" / "bin" / script)
+    return f"#!/bin/sh\n# {MARK}: runs {script} of the active release\nexec {target} \"$@\"\n"
+
+
+def sync_helper(prefix: Path) -> str:
+    uv = _quote(prefix / "bin" / "uv")
+    return f"""#!/bin/sh
+# {MARK}: `uv sync ARGS` for the active release, offline. uv's own sync fetches missing packages
+# from the lock's URLs (e.g. an extra that a plain `uv sync` removed); this first puts every bundled
+# wheel back from the release's wheelhouse, then syncs as asked.
+set -e
+cd {_quote(prefix / "current")}
+{uv} pip install --quiet --no-deps --require-hashes -r .airgap/pins.txt
+exec {uv} sync "$@"
+"""
+
+
+def rollback_helper(prefix: Path, name: str) -> str:
+    return f"""#!/bin/sh
+# {MARK}: make the release that was active before the current one active again.
+set -eu
+P={_quote(prefix)}
+prev=$(cat "$P/{STATE}/previous" 2>/dev/null || true)
+if [ -z "$prev" ] || [ ! -f "$P/$prev/.airgap/{COMPLETE}" ]; then
+    echo "{name}-rollback: error: there is no previous complete release to go back to" >&2
+    exit 1
+fi
+cur=$(readlink "$P/current")
+# An atomic switch: rename a new symlink over `current` (portable, unlike mv -T / mv -h).
+"$P/$prev/.venv/bin/python" -I -c 'import os, sys
+os.symlink(sys.argv[1], sys.argv[2] + ".rollback")
+os.replace(sys.argv[2] + ".rollback", sys.argv[2])' "$prev" "$P/current"
+printf '%s\\n' "$cur" > "$P/{STATE}/previous"
+echo "{name}: $prev is active again (it was $cur)"
+"""
+
+
+def uninstall_helper(prefix: Path, name: str) -> str:
+    return f"""#!/bin/sh
+# {MARK}: remove what the installer created in this prefix, and nothing else. Files other programs
+# or users put into the prefix stay, and so does the prefix itself if anything is left in it.
+set -eu
+P={_quote(prefix)}
+if [ -f "$P/{STATE}/linked" ]; then
+    while IFS= read -r link; do
+        if [ -L "$link" ]; then case "$(readlink "$link")" in "$P"/bin/*) rm -f "$link" ;; esac; fi
+    done < "$P/{STATE}/linked"
+fi
+for f in "$P"/bin/* "$P"/bin/.[!.]*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    if [ -L "$f" ] && [ "$(readlink "$f")" = ../current/.airgap/bin/uv ]; then rm -f "$f"; continue; fi
+    if [ -f "$f" ] && head -n 2 "$f" | grep -q '{MARK}'; then rm -f "$f"; fi
+done
+rm -rf "$P/releases" "$P/python" "$P/{STATE}"
+rm -f "$P/current"
+rmdir "$P/bin" 2>/dev/null || true
+rmdir "$P" 2>/dev/null || true
+echo "{name}: uninstalled from $P"
+"""
+
+
+def activate(prefix: Path, release_id: str, manifest: dict[str, Any], link_bin: Path | None = None) -> None:
+    """Point bin/ and current at the release; remember what was active. `current` is switched last."""
+    bin_dir = prefix / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    name = manifest["name"]
+    _replace_symlink(bin_dir / "uv", "../current/.airgap/bin/uv")
+    for script in manifest["scripts"]:
+        _write_atomic(bin_dir / script, launcher(prefix, script), 0o755)
+    _write_atomic(bin_dir / "airgap-sync", sync_helper(prefix), 0o755)
+    _write_atomic(bin_dir / f"{name}-rollback", rollback_helper(prefix, name), 0o755)
+    _write_atomic(bin_dir / f"{name}-uninstall", uninstall_helper(prefix, name), 0o755)
+    if link_bin is not None:
+        link_launchers(prefix, manifest, link_bin)
+    rel = project_path(manifest)
+    target = f"releases/{release_id}/{rel}" if rel else f"releases/{release_id}"
+    current = prefix / "current"
+    if current.is_symlink() and os.readlink(current) != target:
+        _write_atomic(prefix / STATE / "previous", os.readlink(current) + "\n", 0o644)
+    _replace_symlink(current, target)
+
+
+def link_launchers(prefix: Path, manifest: dict[str, Any], link_bin: Path) -> None:
+    """Symlink the launchers into e.g. /usr/local/bin; recorded so uninstall removes exactly these."""
+    link_bin.mkdir(parents=True, exist_ok=True)
+    record = prefix / STATE / "linked"
+    known = set(record.read_text().splitlines()) if record.is_file() else set()
+    for script in manifest["scripts"]:
+        link = link_bin / script
+        if link.exists() and not link.is_symlink():
+            raise OSError(f"{link} exists and is not a link; not replacing it")
+        _replace_symlink(link, str(prefix / "bin" / script))
+        known.add(str(link))
+    _write_atomic(record, "".join(f"{line}\n" for line in sorted(known)), 0o644)
+
+
+def prune(prefix: Path, keep: int) -> list[str]:
+    """Remove releases beyond the `keep` newest complete ones; never `current` or `previous`;
+    half-made releases (an install killed with SIGKILL) always go."""
+    releases = prefix / "releases"
+    protected = set()
+    for link in (prefix / "current",):
+        if link.is_symlink():
+            protected.add(os.readlink(link).split("/")[1])
+    previous = prefix / STATE / "previous"
+    if previous.is_file() and previous.read_text().strip():
+        protected.add(previous.read_text().strip().split("/")[1])
+    complete: list[tuple[float, str]] = []
+    removed = []
+    for release in sorted(releases.iterdir()) if releases.is_dir() else []:
+        if release.name in protected:
+            continue
+        candidates = [release / ".airgap" / COMPLETE, *release.glob(f"*/.airgap/{COMPLETE}")]
+        markers = [m for m in candidates if m.is_file()]
+        if not markers:
+            shutil.rmtree(release, ignore_errors=True)
+            removed.append(release.name)
+        else:
+            complete.append((markers[0].stat().st_mtime, release.name))
+    room = max(keep - len(protected), 0)
+    for _, name in sorted(complete, reverse=True)[room:]:
+        shutil.rmtree(releases / name, ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def clean_stale_scratch(prefix: Path) -> None:
+    """Scratch directories of installs that were killed (their process is gone)."""
+    for scratch in (prefix / STATE).glob("*.[0-9]*"):
+        pid = scratch.name.rsplit(".", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(scratch, ignore_errors=True)
+        except PermissionError:
+            pass

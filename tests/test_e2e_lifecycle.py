@@ -1,0 +1,138 @@
+"""Upgrade, rollback, pruning, uninstall, kills, full disks and hostile prefixes (issue 6)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ProjectFactory, target_python
+from tests.helpers import build, install, uv_in
+from tests.jail import Jail
+
+PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+VERSION = "import importlib.metadata as m; print(m.version('tiny'))"
+
+
+@pytest.fixture
+def releases(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path) -> dict[str, Path]:
+    """tiny 1.0.0, and 2.0.0 which adds a dependency (gamma), and 3.0.0."""
+    out = {}
+    for version, deps in (("1.0.0", ("alpha", "beta<2")), ("2.0.0", ("alpha", "beta<2", "gamma")),
+                          ("3.0.0", ("alpha", "beta<2", "gamma"))):
+        project = tiny_project(version=version, deps=deps, directory=f"tiny-{version}")
+        out[version] = build(project, tmp_path / f"tiny-{version}.run", "--python", PY)
+    return out
+
+
+def active_version(jail: Jail, prefix: Path) -> str:
+    return uv_in(jail, prefix, "run", "python", "-c", VERSION).stdout.strip()
+
+
+def release_names(prefix: Path) -> list[str]:
+    return sorted(p.name for p in (prefix / "releases").iterdir())
+
+
+def test_upgrade_rollback_and_reactivation(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
+    prefix = tmp_path / "opt"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python())
+    install(jail, releases["2.0.0"], prefix, "--python", target_python())
+    assert active_version(jail, prefix) == "2.0.0"
+    uv_in(jail, prefix, "run", "python", "-c", "import gamma")
+    assert len(release_names(prefix)) == 2
+
+    out = jail.run([str(prefix / "bin" / "tiny-rollback")]).stdout
+    assert "is active again" in out
+    assert active_version(jail, prefix) == "1.0.0"
+    assert uv_in(jail, prefix, "run", "python", "-c", "import gamma", check=False).returncode != 0
+    assert "tiny ok" in jail.run([str(prefix / "bin" / "tiny")]).stdout
+
+    # Running the newer installer again re-activates its release without reinstalling it.
+    proc = install(jail, releases["2.0.0"], prefix, "--python", target_python())
+    assert "already installed" in proc.stdout
+    assert active_version(jail, prefix) == "2.0.0"
+
+
+def test_old_releases_are_pruned_beyond_keep(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
+    prefix = tmp_path / "opt"
+    for version in ("1.0.0", "2.0.0", "3.0.0"):
+        install(jail, releases[version], prefix, "--python", target_python(), "--keep", "2")
+    names = release_names(prefix)
+    assert [n.split("-")[0] for n in names] == ["2.0.0", "3.0.0"]  # current and the one to roll back to
+    jail.run([str(prefix / "bin" / "tiny-rollback")])
+    assert active_version(jail, prefix) == "2.0.0"
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.4, 0.8, 1.5])
+def test_sigkill_during_upgrade_never_breaks_current(delay: float, releases: dict[str, Path], jail: Jail,
+                                                    tmp_path: Path) -> None:
+    prefix = tmp_path / "opt"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python())
+    argv = jail.command(["sh", str(releases["2.0.0"]), "--prefix", str(prefix), "-y", "--python", target_python()])
+    proc = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # Whatever moment the kill hit, `current` is a whole release that runs.
+    assert active_version(jail, prefix) in ("1.0.0", "2.0.0")
+    assert "tiny ok" in jail.run([str(prefix / "bin" / "tiny")]).stdout
+    # The next run finishes the upgrade and leaves no half-made release or scratch space behind.
+    install(jail, releases["2.0.0"], prefix, "--python", target_python())
+    assert active_version(jail, prefix) == "2.0.0"
+    assert [n.split("-")[0] for n in release_names(prefix)] == ["1.0.0", "2.0.0"]
+    assert not list((prefix / ".airgap-installer").glob("*.[0-9]*"))
+
+
+def test_concurrent_installs_do_not_corrupt_the_prefix(releases: dict[str, Path], jail: Jail,
+                                                       tmp_path: Path) -> None:
+    prefix = tmp_path / "opt"
+    procs = [subprocess.Popen(jail.command(["sh", str(releases[v]), "--prefix", str(prefix), "-y", "--python",
+                                            target_python()]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for v in ("1.0.0", "2.0.0")]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    assert active_version(jail, prefix) in ("1.0.0", "2.0.0")
+    for name in release_names(prefix):
+        assert (prefix / "releases" / name / ".airgap" / "complete").is_file()
+
+
+def test_full_disk_is_refused_up_front(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
+    prefix = tmp_path / "small"
+    prefix.mkdir()
+    jail.setup = [f"mount -t tmpfs -o size=40m airgap-small {prefix}"]
+    proc = install(jail, releases["1.0.0"], prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 1
+    assert "not enough space" in proc.stderr and "MB free" in proc.stderr
+    listing = jail.run(["ls", "-A", str(prefix)]).stdout.split()
+    assert "releases" not in listing and "current" not in listing
+
+
+def test_read_only_and_noexec_prefixes(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
+    readonly, noexec = tmp_path / "ro", tmp_path / "noexec"
+    readonly.mkdir()
+    noexec.mkdir()
+    jail.setup = [f"mount --bind {readonly} {readonly}", f"mount -o remount,ro,bind {readonly}",
+                  f"mount -t tmpfs -o noexec,size=500m airgap-noexec {noexec}"]
+    proc = install(jail, releases["1.0.0"], readonly / "opt", "--python", target_python(), check=False)
+    assert proc.returncode == 1 and "cannot create" in proc.stderr
+    proc = install(jail, releases["1.0.0"], noexec, "--python", target_python(), check=False)
+    assert proc.returncode == 4 and "noexec" in proc.stderr
+
+
+def test_uninstall_removes_exactly_what_was_installed(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
+    prefix = tmp_path / "opt"
+    links = tmp_path / "usr-local-bin"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python(), "--link-bin", str(links))
+    install(jail, releases["2.0.0"], prefix, "--python", target_python(), "--link-bin", str(links))
+    assert "tiny ok" in jail.run([str(links / "tiny")]).stdout
+    (links / "other-tool").write_text("#!/bin/sh\n")
+    (prefix / "data").mkdir()
+    (prefix / "data" / "user.db").write_text("keep me")
+    jail.run([str(prefix / "bin" / "tiny-uninstall")])
+    assert sorted(p.name for p in prefix.iterdir()) == ["data"]
+    assert sorted(p.name for p in links.iterdir()) == ["other-tool"]
