@@ -17,7 +17,7 @@ from airgap_installer import __version__
 from airgap_installer.backends import backend_requirements, resolve_backends
 from airgap_installer.build import build_wheel
 from airgap_installer.cache import Cache, default_cache_dir
-from airgap_installer.errors import AirgapError, LockError, PlanError, UsageError
+from airgap_installer.errors import AirgapError, LockError, PlanError, UsageError, UvError
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
@@ -119,19 +119,22 @@ def default_python(project: Project) -> str:
     )
 
 
-def check_lock(project: Project) -> None:
+def export_lock(project: Project, selection: Selection, *, offline: bool = False) -> Lock:
+    """The locked packages for the selection, as uv selects them. One uv call checks that uv.lock is
+    current (`--locked`: a stale lock is an error, never re-resolved) and exports it. It runs in the
+    project: uv writes `directory` paths relative to the working directory, not the project."""
     if not project.lock_path.is_file():
         raise LockError(f"no uv.lock in {project.root}")
     try:
-        run_uv(["lock", "--check", "--offline", "--quiet", "--project", str(project.root)])
-    except AirgapError as exc:
-        raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root} ({exc})") from exc
-
-
-def export_lock(project: Project, selection: Selection) -> Lock:
-    # Run in the project: uv writes `directory` paths relative to the working directory, not the project.
-    text = run_uv(["export", "--frozen", "--format", "pylock.toml", "--quiet", *selection.uv_args()],
-                  cwd=project.root)
+        text = run_uv(["export", "--locked", *(["--offline"] if offline else []), "--format", "pylock.toml",
+                       "--quiet", *selection.uv_args()], cwd=project.root)
+    except UvError as exc:
+        if "needs to be updated" in str(exc):
+            raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root}") from exc
+        if offline and "network" in str(exc):
+            raise LockError(f"uv.lock in {project.root} needs packages uv has not cached, so it is probably "
+                            f"out of date; --offline cannot check it") from exc
+        raise
     return parse_pylock(text)
 
 
@@ -212,8 +215,7 @@ def plan_only(request: BuildRequest) -> list[Plan]:
     """What `build` would bundle for each target, and why; nothing is downloaded or written."""
     project = load_project(request.project_dir)
     targets = resolve_targets(request, project)
-    check_lock(project)
-    lock = export_lock(project, request.selection)
+    lock = export_lock(project, request.selection, offline=request.offline)
     return [make_plan(lock, target) for target in targets]
 
 
@@ -221,8 +223,7 @@ def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     project = load_project(request.project_dir)
     targets = resolve_targets(request, project)
-    check_lock(project)
-    lock = export_lock(project, request.selection)
+    lock = export_lock(project, request.selection, offline=request.offline)
     tree = source_tree(project, lock)
     cache = Cache(request.cache_dir or default_cache_dir())
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
@@ -233,7 +234,7 @@ def build(request: BuildRequest) -> list[BuildResult]:
                 f"pyproject.toml ([tool.uv] default-groups = {kept})",
                 "uv.lock (re-locked for those default groups; same versions)"))
             project = load_project(tree.project_dir)
-            lock = export_lock(project, request.selection)
+            lock = export_lock(project, request.selection, offline=request.offline)
         archives: list[PythonArchive | None] = [None] * len(targets)
         if request.bundle_python or request.python_archive:
             archives = [bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,

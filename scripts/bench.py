@@ -1,0 +1,187 @@
+"""`nox -s bench`: build and install side by side with uv and a hand recipe; prints a Markdown table.
+
+Usage: python scripts/bench.py [--runs 3] [--projects example,large] [--out docs/benchmarks.md]
+
+Measured in one run on this machine, best of N:
+- uv sync --frozen, cold (empty uv cache) and warm (warm cache, fresh venv);
+- our cold build (empty artifact cache) and warm build (--offline);
+- the floor of a warm build: sha256sum + cat of the same bytes;
+- our install (the .run, all checks included) and the hand recipe over the same file: sha256sum it,
+  unzip it, uv venv, uv pip install --offline --no-index --no-deps of every wheel, the project editable;
+- the file size against the sum of the wheels plus gzip -6 of the uv binary;
+- the builder's peak memory (max RSS of the build process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from airgap_installer.uvbin import builder_uv  # noqa: E402
+
+UV = builder_uv()
+PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+BASE_PYTHON = str(Path(sys.base_prefix) / "bin" / f"python{PY}")
+LARGE = ["jupyterlab", "pandas", "scipy", "scikit-learn", "matplotlib", "fastapi", "uvicorn", "sqlalchemy",
+         "boto3", "httpx", "rich", "pydantic", "polars", "pyarrow", "sympy"]
+
+
+def run(argv: list[str], **kwargs: object) -> None:
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)  # type: ignore[call-overload]
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {argv[:4]}...\n{proc.stderr[-2000:]}")
+
+
+def best(runs: int, setup: Callable[[], None], action: Callable[[], None]) -> float:
+    times = []
+    for _ in range(runs):
+        setup()
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def large_project(root: Path) -> Path:
+    project = root / "large"
+    (project / "src" / "large").mkdir(parents=True)
+    (project / "src" / "large" / "__init__.py").write_text("")
+    deps = ", ".join(f'"{d}"' for d in LARGE)
+    (project / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [project]
+        name = "large"
+        version = "1.0"
+        requires-python = ">={PY}"
+        dependencies = [{deps}]
+        [build-system]
+        requires = ["uv_build>=0.13,<0.14"]
+        build-backend = "uv_build"
+        """))
+    run([UV, "lock", "--quiet", "--project", str(project)])
+    return project
+
+
+def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, float]:
+    env = dict(os.environ)
+    cache = work / "cache"
+    out = work / f"{name}.run"
+    build = [sys.executable, "-m", "airgap_installer", "build", str(project), "-o", str(out), "--python", PY,
+             "--cache-dir", str(cache)]
+    uv_cache = work / "uv-cache"
+    r: dict[str, float] = {}
+
+    def fresh_uv_cache() -> None:
+        shutil.rmtree(uv_cache, ignore_errors=True)
+        shutil.rmtree(project / ".venv", ignore_errors=True)
+
+    def fresh_venv() -> None:
+        shutil.rmtree(project / ".venv", ignore_errors=True)
+
+    sync = [UV, "sync", "--frozen", "--quiet", "--python", PY, "--project", str(project)]
+    r["uv sync --frozen, cold"] = best(runs, fresh_uv_cache, lambda: run(sync, env={**env, "UV_CACHE_DIR": str(uv_cache)}))
+    r["uv sync --frozen, warm"] = best(runs, fresh_venv, lambda: run(sync, env={**env, "UV_CACHE_DIR": str(uv_cache)}))
+    shutil.rmtree(project / ".venv", ignore_errors=True)
+
+    r["build, cold"] = best(runs, lambda: shutil.rmtree(cache, ignore_errors=True), lambda: run(build))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    r["build, warm (--offline)"] = best(runs, lambda: None, lambda: run([*build, "--offline"]))
+    r["builder peak RSS, MB"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+    with zipfile.ZipFile(out) as zf:
+        wheels = [n for n in zf.namelist() if n.startswith("wheelhouse/")]
+        wheel_bytes = sum(zf.getinfo(n).file_size for n in wheels)
+        uv_raw = zf.read("bin/uv")
+    blobs = [p for p in (cache / "sha256").rglob("*") if p.is_file()]
+    floor = f"sha256sum {' '.join(map(str, blobs))} > /dev/null && cat {' '.join(map(str, blobs))} > /dev/null"
+    r["floor: sha256sum + cat"] = best(runs, lambda: None, lambda: run(["sh", "-c", floor]))
+    r["file size, MB"] = out.stat().st_size / 1e6
+    r["floor size: wheels + gzip -6 uv, MB"] = (wheel_bytes + len(gzip.compress(uv_raw, 6))) / 1e6
+
+    prefix = work / "prefix"
+    r["install (.run, all checks)"] = best(
+        runs, lambda: shutil.rmtree(prefix, ignore_errors=True),
+        lambda: run(["sh", str(out), "--prefix", str(prefix), "-y", "-q", "--python", BASE_PYTHON]))
+    hand = work / "hand"
+    uvbin = work / "uv"
+    uvbin.write_bytes(uv_raw)
+    uvbin.chmod(0o755)
+    recipe = textwrap.dedent(f"""\
+        set -e
+        sha256sum {out} > /dev/null
+        unzip -q {out} -d {hand} 2>/dev/null || true
+        cd {hand}/project
+        {uvbin} venv -q --no-config --python {BASE_PYTHON} .venv
+        {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python \
+            {hand}/wheelhouse/*.whl
+        {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python -e .
+        """)
+    r["install, hand recipe"] = best(runs, lambda: shutil.rmtree(hand, ignore_errors=True),
+                                     lambda: run(["sh", "-c", recipe], env={**env, "UV_CACHE_DIR": str(work / "hc")}))
+    r["packages"] = len(wheels)
+    return r
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    names = list(results)
+    rows = list(next(iter(results.values())))
+    lines = ["| measure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for row in rows:
+        lines.append(f"| {row} | " + " | ".join(f"{results[n][row]:.2f}" for n in names) + " |")
+    ratios = {
+        "install / hand recipe (goal <= 1.2)": ("install (.run, all checks)", "install, hand recipe"),
+        "cold build / cold uv sync (goal <= 1.5)": ("build, cold", "uv sync --frozen, cold"),
+        "warm build / sha256sum+cat (goal <= 3)": ("build, warm (--offline)", "floor: sha256sum + cat"),
+        "size / floor (goal <= 1.03)": ("file size, MB", "floor size: wheels + gzip -6 uv, MB"),
+    }
+    for label, (a, b) in ratios.items():
+        lines.append(f"| **{label}** | " + " | ".join(f"**{results[n][a] / results[n][b]:.2f}**" for n in names) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--projects", default="example,large")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="airgap-bench-") as tmp:
+        root = Path(tmp)
+        for name in args.projects.split(","):
+            if name == "example":
+                project = root / "hello"
+                shutil.copytree(REPO / "examples" / "hello", project,
+                                ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+            else:
+                project = large_project(root)
+            work = root / f"work-{name}"
+            work.mkdir()
+            results[name] = bench_project(name, project, work, args.runs)
+            print(f"{name}: done", file=sys.stderr)
+    text = (f"Seconds unless stated; best of {args.runs}; {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {PY}, uv {subprocess.run([UV, '--version'], capture_output=True, text=True).stdout.split()[1]}."
+            f"\n\n{table(results)}\n")
+    print(text)
+    if args.out:
+        args.out.write_text(f"# Benchmarks\n\nGenerated by `nox -s bench -- --out docs/benchmarks.md` "
+                            f"(scripts/bench.py); do not edit by hand.\n\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
