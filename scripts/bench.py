@@ -93,8 +93,9 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
         shutil.rmtree(project / ".venv", ignore_errors=True)
 
     sync = [UV, "sync", "--frozen", "--quiet", "--python", PY, "--project", str(project)]
-    r["uv sync --frozen, cold"] = best(runs, fresh_uv_cache, lambda: run(sync, env={**env, "UV_CACHE_DIR": str(uv_cache)}))
-    r["uv sync --frozen, warm"] = best(runs, fresh_venv, lambda: run(sync, env={**env, "UV_CACHE_DIR": str(uv_cache)}))
+    sync_env = {**env, "UV_CACHE_DIR": str(uv_cache)}
+    r["uv sync --frozen, cold"] = best(runs, fresh_uv_cache, lambda: run(sync, env=sync_env))
+    r["uv sync --frozen, warm"] = best(runs, fresh_venv, lambda: run(sync, env=sync_env))
     shutil.rmtree(project / ".venv", ignore_errors=True)
 
     r["build, cold"] = best(runs, lambda: shutil.rmtree(cache, ignore_errors=True), lambda: run(build))
