@@ -214,14 +214,32 @@ def stage(tree: Tree, dest: Path) -> Tree:
 def plan_only(request: BuildRequest) -> list[Plan]:
     """What `build` would bundle for each target, and why; nothing is downloaded or written."""
     project = load_project(request.project_dir)
+    request = with_config(request, project)
     targets = resolve_targets(request, project)
     lock = export_lock(project, request.selection, offline=request.offline)
     return [make_plan(lock, target) for target in targets]
 
 
+def with_config(request: BuildRequest, project: Project) -> BuildRequest:
+    """`[tool.airgap-installer]` gives defaults; any selection flag on the command line replaces them all."""
+    config = project.config
+    if request.selection == Selection():
+        request = replace(request, selection=Selection(
+            extras=tuple(config.get("extras", ())), all_extras=bool(config.get("all-extras")),
+            groups=tuple(config.get("groups", ())), no_dev=bool(config.get("no-dev")),
+            package=config.get("package"),
+        ))
+    if request.output is None and config.get("output"):
+        request = replace(request, output=project.root / str(config["output"]))
+    if config.get("bundle-python"):
+        request = replace(request, bundle_python=True)
+    return request
+
+
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     project = load_project(request.project_dir)
+    request = with_config(request, project)
     targets = resolve_targets(request, project)
     lock = export_lock(project, request.selection, offline=request.offline)
     tree = source_tree(project, lock)
@@ -273,6 +291,18 @@ def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: i
                         + "; ".join(problems),
                         hint="build on a machine that matches the target, or pick versions with wheels for it")
     return built
+
+
+def license_text(project: Project) -> str:
+    """The license the installer asks the user to accept (`[tool.airgap-installer] license = "FILE"`)."""
+    name = project.config.get("license")
+    if not name:
+        return ""
+    path = project.root / str(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"[tool.airgap-installer] license: cannot read {path}: {exc.strerror}") from exc
 
 
 def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, cache: Cache,
@@ -331,6 +361,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, c
             for s in plan.steps
         ],
         "build_backends": [a.filename for a in backend_wheels],
+        "hooks": {k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
     }
     fields = HeaderFields(
         name=project.name, version=project.version, tool_version=__version__, target=target.slug,
@@ -343,6 +374,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, c
         python_key=python.key if python else "", python_full=python.version if python else "",
         python_json_head=python.download_json()[0] if python else "",
         python_json_tail=python.download_json()[1] if python else "",
+        license_text=license_text(project),
     )
     size, sha = _write(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python)
     log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)

@@ -34,6 +34,16 @@ def number(value: int) -> str:
     return text.ljust(NUMBER_WIDTH)
 
 
+LICENSE_END = "AIRGAP_INSTALLER_LICENSE_END"
+
+
+def license_block(text: str) -> str:
+    """The license as the body of a quoted here-document (no expansion inside)."""
+    if LICENSE_END in text or "\r" in text:
+        raise ValueError("the license text may not contain the here-document marker or CR characters")
+    return text.rstrip("\n")
+
+
 def member_line(m: Member) -> str:
     """One fixed-width row of the carve table: offset length sha256 method size crc32 name."""
     if any(c.isspace() for c in m.name):
@@ -63,6 +73,7 @@ class HeaderFields:
     python_full: str = ""
     python_json_head: str = ""
     python_json_tail: str = ""
+    license_text: str = ""  # shown and accepted before installing; "" when the project sets none
 
 
 def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payload_sha256: str,
@@ -89,6 +100,8 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "PYTHON_FULL_Q": shell_quote(fields.python_full),
         "PYTHON_JSON_HEAD_Q": shell_quote(fields.python_json_head),
         "PYTHON_JSON_TAIL_Q": shell_quote(fields.python_json_tail),
+        "HAS_LICENSE": "1" if fields.license_text else "0",
+        "LICENSE_TEXT": license_block(fields.license_text),
         "PAYLOAD_OFFSET": number(payload_offset),
         "PAYLOAD_SIZE": number(payload_size),
         "PAYLOAD_SHA256": payload_sha256,
@@ -106,9 +119,10 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
     unused = sorted(set(values) - set(_PLACEHOLDER.findall(template)))
     if missing or unused:
         raise ValueError(f"header template mismatch: unknown {missing}, unused {unused}")
+    leftover = [k for k in _PLACEHOLDER.findall("".join(v for k, v in values.items() if k != "LICENSE_TEXT"))]
+    if leftover:
+        raise ValueError(f"a header value contains a placeholder: {leftover}")
     text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
-    if "@@" in text:
-        raise ValueError("a placeholder was left in the rendered header")
     if "\r" in text:
         raise ValueError("the header must use LF line endings only")
     return text.encode("utf-8")

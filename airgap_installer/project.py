@@ -13,7 +13,8 @@ from airgap_installer.errors import ProjectError
 
 # Keys of [tool.airgap-installer] and the build option each one defaults.
 CONFIG_KEYS = frozenset(
-    {"python", "python-platform", "extras", "all-extras", "groups", "no-dev", "output", "package"}
+    {"python", "python-platform", "extras", "all-extras", "groups", "no-dev", "output", "package",
+     "bundle-python", "license", "pre-install", "post-install"}
 )
 
 
@@ -73,6 +74,7 @@ def load_project(root: Path) -> Project:
             f"{path}: unknown key(s) in [tool.airgap-installer]: {', '.join(unknown)}",
             hint=f"known keys: {', '.join(sorted(CONFIG_KEYS))}",
         )
+    _check_config(config, path)
     return Project(
         root=root.resolve(),
         name=name,
@@ -83,3 +85,18 @@ def load_project(root: Path) -> Project:
         build_requires=tuple(_get(build_system, "requires", list, "build-system", [])),
         config=config,
     )
+
+
+_CONFIG_TYPES: dict[str, type | tuple[type, ...]] = {
+    "python": str, "python-platform": str, "extras": list, "all-extras": bool, "groups": list, "no-dev": bool,
+    "output": str, "package": str, "bundle-python": bool, "license": str, "pre-install": str,
+    "post-install": str,
+}
+
+
+def _check_config(config: dict[str, Any], path: Path) -> None:
+    for key, value in config.items():
+        if not isinstance(value, _CONFIG_TYPES[key]):
+            kind = _CONFIG_TYPES[key]
+            raise ProjectError(f"{path}: tool.airgap-installer.{key} must be a "
+                               f"{kind.__name__ if isinstance(kind, type) else kind}")

@@ -29,6 +29,7 @@ PYTHON_KEY=@@PYTHON_KEY_Q@@
 PYTHON_FULL=@@PYTHON_FULL_Q@@
 PYTHON_JSON_HEAD=@@PYTHON_JSON_HEAD_Q@@
 PYTHON_JSON_TAIL=@@PYTHON_JSON_TAIL_Q@@
+HAS_LICENSE=@@HAS_LICENSE@@
 PAYLOAD_OFFSET=$(( @@PAYLOAD_OFFSET@@ ))
 PAYLOAD_SIZE=$(( @@PAYLOAD_SIZE@@ ))
 PAYLOAD_SHA256=@@PAYLOAD_SHA256@@
@@ -56,6 +57,8 @@ Usage: sh $(basename "$SELF") [options]
   --info           print what this installer contains and exit
   --list           list the payload's members and exit
   --extract DIR    write the payload's files into DIR, install nothing
+  --license        print the license and exit
+  --accept         accept the license without being asked
   --quiet          print only errors
   --help           show this help
 
@@ -228,6 +231,23 @@ check_space() { # before writing: the payload unpacked, uv inflated and the venv
     fi
 }
 
+show_license() {
+    cat <<'AIRGAP_INSTALLER_LICENSE_END'
+@@LICENSE_TEXT@@
+AIRGAP_INSTALLER_LICENSE_END
+}
+
+accept_license() {
+    [ "$HAS_LICENSE" = 1 ] && [ "$ACCEPT" = 0 ] || return 0
+    if [ ! -t 0 ]; then
+        die 2 "$NAME comes with a license that must be accepted" "read it with --license, then pass --accept"
+    fi
+    show_license | { if command -v more >/dev/null 2>&1; then more; else cat; fi; }
+    printf 'Do you accept the license terms? [yes/no] '
+    read -r answer || answer=no
+    case "$answer" in yes|YES|Yes) ;; *) die 2 "the license was not accepted" ;; esac
+}
+
 confirm() {
     [ "$YES" = 1 ] && return 0
     if [ ! -t 0 ]; then
@@ -260,7 +280,7 @@ run_runtime() { # python action args...: the stdlib-only runtime inside the payl
 
 main() {
     case "$0" in /*) SELF=$0 ;; *) SELF="$(pwd)/$0" ;; esac
-    ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT="" KEEP=3 LINK_BIN=""
+    ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT="" KEEP=3 LINK_BIN="" ACCEPT=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --prefix) [ $# -ge 2 ] || die 2 "--prefix needs a directory"; PREFIX=$2; shift ;;
@@ -274,6 +294,8 @@ main() {
             --link-bin) [ $# -ge 2 ] || die 2 "--link-bin needs a directory"; LINK_BIN=$2; shift ;;
             --link-bin=*) LINK_BIN=${1#*=} ;;
             -y|--yes) YES=1 ;;
+            --accept) ACCEPT=1 ;;
+            --license) ACTION=license ;;
             -q|--quiet) QUIET=1 ;;
             --check) ACTION=check ;;
             --info) ACTION=info ;;
@@ -287,6 +309,9 @@ main() {
     case "$ACTION" in
         help) usage; return 0 ;;
         info) info; return 0 ;;
+        license)
+            if [ "$HAS_LICENSE" = 1 ]; then show_license; else echo "$NAME sets no license to accept"; fi
+            return 0 ;;
     esac
     verify
     case "$ACTION" in
@@ -304,6 +329,7 @@ main() {
     if [ -n "$PYTHON" ] || [ -z "$PYTHON_ARCHIVE" ]; then PYTHON=$(find_python); fi
     [ -n "$PREFIX" ] || PREFIX=$(default_prefix)
     case "$PREFIX" in /*) ;; *) PREFIX="$(pwd)/$PREFIX" ;; esac
+    accept_license
     confirm
     mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
     [ -w "$PREFIX" ] || die 1 "$PREFIX is not writable" "choose a writable --prefix"

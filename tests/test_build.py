@@ -97,3 +97,18 @@ def test_inspect_and_verify(tiny_project: ProjectFactory, tmp_path: Path, builde
     assert any(p.startswith("alpha==1.0 --hash=sha256:") for p in report["pins"])
     rc, out, _ = run_cli(capsys, "verify", str(run_file))
     assert rc == 0 and out.startswith(f"{run_file}: OK")
+
+
+def test_tool_config_gives_defaults(tiny_project: ProjectFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project(extra_toml=f'\n[tool.airgap-installer]\npython = "{PY}"\nno-dev = true\n')
+    rc, out, _ = run_cli(capsys, "build", str(project), "--dry-run")
+    assert rc == 0 and out.startswith(f"cp{PY.replace('.', '')}-")
+    assert "devtool" not in out and "ship   alpha" in out
+    rc, out, _ = run_cli(capsys, "build", str(project), "--dry-run", "--group", "dev")
+    assert "ship   devtool" in out  # a selection on the command line replaces the configured one
+
+
+def test_unknown_tool_config_key(tiny_project: ProjectFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project(extra_toml='\n[tool.airgap-installer]\nbundle_python = true\n')
+    rc, _, err = run_cli(capsys, "build", str(project), "--dry-run")
+    assert rc == 1 and "unknown key(s) in [tool.airgap-installer]: bundle_python" in err

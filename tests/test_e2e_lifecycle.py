@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -136,3 +137,35 @@ def test_uninstall_removes_exactly_what_was_installed(releases: dict[str, Path],
     jail.run([str(prefix / "bin" / "tiny-uninstall")])
     assert sorted(p.name for p in prefix.iterdir()) == ["data"]
     assert sorted(p.name for p in links.iterdir()) == ["other-tool"]
+
+
+def test_license_prompt_and_hooks(tiny_project: ProjectFactory, jail: Jail, tmp_path: Path,
+                                  builder_cache: Path) -> None:
+    extra = textwrap.dedent("""
+        [tool.airgap-installer]
+        license = "LICENSE.txt"
+        pre-install = "echo pre >> \\"$AIRGAP_PREFIX/hooks.log\\""
+        post-install = ".venv/bin/python -c 'import alpha' && echo post >> \\"$AIRGAP_PREFIX/hooks.log\\""
+        """)
+    project = tiny_project(extra_toml=extra)
+    (project / "LICENSE.txt").write_text("TINY LICENSE: be nice.\n")
+    run_file = build(project, tmp_path / "tiny.run", "--python", PY)
+    assert "TINY LICENSE" in jail.run(["sh", str(run_file), "--license"]).stdout
+    prefix = tmp_path / "opt"
+    proc = install(jail, run_file, prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 2 and "--accept" in proc.stderr and not prefix.exists()
+    install(jail, run_file, prefix, "--python", target_python(), "--accept")
+    assert (prefix / "hooks.log").read_text().split() == ["pre", "post"]
+
+
+def test_failing_hook_keeps_the_previous_release(releases: dict[str, Path], tiny_project: ProjectFactory,
+                                                 jail: Jail, tmp_path: Path) -> None:
+    prefix = tmp_path / "opt"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python())
+    project = tiny_project(version="9.0.0", directory="tiny-9",
+                           extra_toml='\n[tool.airgap-installer]\npost-install = "exit 7"\n')
+    run_file = build(project, tmp_path / "tiny-9.run", "--python", PY)
+    proc = install(jail, run_file, prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 1 and "post-install hook failed (exit 7)" in proc.stderr
+    assert active_version(jail, prefix) == "1.0.0"
+    assert [n.split("-")[0] for n in release_names(prefix)] == ["1.0.0"]

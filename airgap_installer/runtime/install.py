@@ -157,6 +157,23 @@ def mark_git_installs(venv: Path, git: list[dict[str, Any]]) -> None:
             record.write(f"{dist_info.name}/direct_url.json,,\n")
 
 
+def run_hook(name: str, manifest: dict[str, Any], release: Path, project: Path, env: dict[str, str],
+             progress: Progress, log: IO[str]) -> None:
+    """A `[tool.airgap-installer]` pre-/post-install command, run with sh in the new release. It fails the
+    install (and the previous release stays active) when it fails."""
+    command = manifest.get("hooks", {}).get(name)
+    if not command:
+        return
+    progress.step(f"running the {name} hook: {command}")
+    hook_env = {**env, "AIRGAP_PREFIX": str(release.parent.parent), "AIRGAP_RELEASE": str(project)}
+    log.write(f"$ sh -c {command!r}\n")
+    log.flush()
+    proc = subprocess.run(["sh", "-c", command], cwd=project, env=hook_env, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise InstallError(f"the {name} hook failed (exit {proc.returncode}): {command}",
+                           hint=f"its output is in {log.name}")
+
+
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], uv: Path, python: str,
                   scratch: Path, progress: Progress, log: IO[str]) -> None:
     project = release / project_path(manifest)
@@ -174,6 +191,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     os.chmod(meta / "bin" / "uv", 0o755)
     uv_bin = str(meta / "bin" / "uv")
     env = clean_env(scratch)
+    run_hook("pre-install", manifest, release, project, env, progress, log)
     progress.step(f"creating the virtual environment with {python}")
     run([uv_bin, "venv", "--offline", "--python", python, str(project / ".venv")], cwd=project, env=env, log=log)
     venv_python = str(project / ".venv" / "bin" / "python")
@@ -189,6 +207,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     progress.step("checking that uv sees the environment in sync with uv.lock")
     run([uv_bin, "sync", "--locked", "--offline", "--dry-run", *manifest["sync_args"]],
         cwd=project, env=env, log=log)
+    run_hook("post-install", manifest, release, project, env, progress, log)
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
 
