@@ -191,15 +191,19 @@ class Tree:
         return (self.root / self.project_rel).resolve()
 
     def member(self, name: str) -> str:
-        return name if self.project_rel == "." else f"{self.project_rel}/{name}"
+        return in_project(self.project_rel, name)
+
+
+def in_project(project_rel: str, name: str) -> str:
+    """A file of the project as a name inside the shipped tree."""
+    return name if project_rel == "." else f"{project_rel}/{name}"
 
 
 def source_tree(project: Project, lock: Lock) -> Tree:
     local = [p.directory for p in lock.packages if p.directory is not None]
     root, rel = ship_tree(project.root, local)
     dirs = [project.root, *((project.root / d).resolve() for d in local)]
-    tree = Tree(root, rel, [])
-    return Tree(root, rel, project_files(root, dirs, skip=[tree.member("uv.toml")]))
+    return Tree(root, rel, project_files(root, dirs, skip=[in_project(rel, "uv.toml")]))
 
 
 def stage(tree: Tree, dest: Path) -> Tree:
@@ -211,12 +215,16 @@ def stage(tree: Tree, dest: Path) -> Tree:
     return Tree(dest, tree.project_rel, [(rel, dest / rel, mode) for rel, _, mode in tree.files])
 
 
-def plan_only(request: BuildRequest) -> list[Plan]:
-    """What `build` would bundle for each target, and why; nothing is downloaded or written."""
+def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target], Lock]:
     project = load_project(request.project_dir)
     request = with_config(request, project)
     targets = resolve_targets(request, project)
-    lock = export_lock(project, request.selection, offline=request.offline)
+    return request, project, targets, export_lock(project, request.selection, offline=request.offline)
+
+
+def plan_only(request: BuildRequest) -> list[Plan]:
+    """What `build` would bundle for each target, and why; nothing is downloaded or written."""
+    _, _, targets, lock = _prepare(request)
     return [make_plan(lock, target) for target in targets]
 
 
@@ -238,10 +246,7 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
 
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
-    project = load_project(request.project_dir)
-    request = with_config(request, project)
-    targets = resolve_targets(request, project)
-    lock = export_lock(project, request.selection, offline=request.offline)
+    request, project, targets, lock = _prepare(request)
     tree = source_tree(project, lock)
     cache = Cache(request.cache_dir or default_cache_dir())
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:

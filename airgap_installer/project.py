@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from airgap_installer.errors import ProjectError
+from airgap_installer.uvwheels import UV_VERSION
 
 # Keys of [tool.airgap-installer] and the build option each one defaults.
 CONFIG_KEYS = frozenset(
@@ -35,8 +37,18 @@ class Project:
 
     @property
     def uses_uv_build(self) -> bool:
-        """uv builds `uv_build` projects itself: no backend wheel is needed on the target."""
-        return self.build_backend == "uv_build"
+        """uv builds `uv_build` projects itself, with no backend wheel on the target, when the required
+        uv_build range admits the bundled uv's version."""
+        if self.build_backend != "uv_build":
+            return False
+        for text in self.build_requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                return False
+            if req.name.replace("-", "_") == "uv_build":
+                return req.specifier.contains(UV_VERSION, prereleases=True)
+        return False
 
 
 def _get(table: Any, key: str, kind: type, where: str, default: Any = None) -> Any:

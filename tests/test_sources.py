@@ -49,3 +49,15 @@ def test_ship_tree_holds_sibling_path_dependencies(tmp_path: Path) -> None:
     (tmp_path / "src" / "pathdep").mkdir()
     assert ship_tree(project, [".", "packages/member"]) == (project, ".")
     assert ship_tree(project, [".", "../pathdep"]) == (tmp_path / "src", "demo")
+
+
+def test_uv_build_is_native_only_for_a_range_that_admits_the_bundled_uv(tmp_path: Path) -> None:
+    from airgap_installer.project import load_project
+
+    def backend(requires: str) -> bool:
+        (tmp_path / "pyproject.toml").write_text(
+            f'[project]\nname = "p"\n[build-system]\nrequires = [{requires}]\nbuild-backend = "uv_build"\n')
+        return load_project(tmp_path).uses_uv_build
+
+    assert backend('"uv_build>=0.13,<0.14"')
+    assert not backend('"uv_build>=0.8,<0.9"')  # uv would need that uv_build wheel: ship the backend
