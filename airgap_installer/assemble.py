@@ -23,7 +23,7 @@ from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
 from airgap_installer.lock import Artifact, Lock, Package, parse_pylock
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
-from airgap_installer.plan import Plan, libc_floor, make_plan, pin_lines
+from airgap_installer.plan import Plan, Variant, libc_floor, make_plan, merge, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project
 from airgap_installer.relock import GroupChoice, relock_for_groups
 from airgap_installer.sources import project_files, ship_tree, target_uv_toml
@@ -222,10 +222,10 @@ def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target]
     return request, project, targets, export_lock(project, request.selection, offline=request.offline)
 
 
-def plan_only(request: BuildRequest) -> list[Plan]:
-    """What `build` would bundle for each target, and why; nothing is downloaded or written."""
+def plan_only(request: BuildRequest) -> list[list[Variant]]:
+    """What `build` would bundle for each target (per patch-version range), and why; nothing is written."""
     _, _, targets, lock = _prepare(request)
-    return [make_plan(lock, target) for target in targets]
+    return [patch_variants(lock, target) for target in targets]
 
 
 def with_config(request: BuildRequest, project: Project) -> BuildRequest:
@@ -265,10 +265,10 @@ def build(request: BuildRequest) -> list[BuildResult]:
                         for t in targets]
             # Markers see the bundled interpreter's exact version.
             targets = [replace(t, python_full=a.version) if a else t for t, a in zip(targets, archives, strict=True)]
-        plans = [make_plan(lock, target) for target in targets]
-        return [build_one(request, project, tree, plan, cache, output_path(request, project, plan.target,
-                                                                             len(plans) > 1), archive)
-                for plan, archive in zip(plans, archives, strict=True)]
+        variants = [patch_variants(lock, target) for target in targets]
+        return [build_one(request, project, tree, v, cache, output_path(request, project, v[0].plan.target,
+                                                                          len(variants) > 1), archive)
+                for v, archive in zip(variants, archives, strict=True)]
 
 
 def local_build_requirements(tree: Tree, plan: Plan) -> list[str]:
@@ -310,11 +310,18 @@ def license_text(project: Project) -> str:
         raise UsageError(f"[tool.airgap-installer] license: cannot read {path}: {exc.strerror}") from exc
 
 
-def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, cache: Cache,
+def build_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
               output: Path, python: PythonArchive | None = None) -> BuildResult:
     started = time.monotonic()
+    plan = merge(variants)
     target = plan.target
     built = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs)
+    built_by = {(p.name, p.version): a for p, a in built}
+
+    def installs_of(plan: Plan) -> list[tuple[Package, Artifact]]:
+        return [(s.package, s.artifact) for s in plan.wheels if s.artifact is not None] + [
+            (s.package, built_by[(s.package.name, s.package.version)]) for s in plan.builds]
+
     backend_wheels: list[Artifact] = []
     reqs = local_build_requirements(tree, plan)
     if reqs:
@@ -322,7 +329,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, c
         backend_wheels = [s.artifact for s in backend_plan.wheels if s.artifact is not None]
 
     uv_wheel = target_uv_wheel(target)
-    installs = [(s.package, s.artifact) for s in plan.wheels if s.artifact is not None] + built
+    installs = installs_of(plan)
     fetch([uv_wheel, *(a for _, a in installs), *backend_wheels], cache, base=project.root,
           offline=request.offline, jobs=request.jobs)
     log.info("fetched %d artifacts in %.1fs", len(installs) + len(backend_wheels) + 1, time.monotonic() - started)
@@ -354,7 +361,11 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, plan: Plan, c
         "modified_files": list(tree.modified),
         "default_groups": list(tree.default_groups) if tree.default_groups is not None else None,
         "sync_args": request.selection.uv_args(),
-        "pins": pin_lines(installs),
+        "pin_variants": [
+            {"first": ".".join(map(str, v.first)), "last": ".".join(map(str, v.last)) if v.last else None,
+             "pins": pin_lines(installs_of(v.plan))}
+            for v in variants
+        ],
         "git": [
             {"name": p.name, "version": p.version, "url": p.vcs.url, "commit": p.vcs.commit,
              "requested_revision": p.vcs.requested_revision, "subdirectory": p.vcs.subdirectory}
@@ -413,9 +424,6 @@ def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree
             for name, data in _runtime_files():
                 zw.add_bytes(name, data)
             zw.add_bytes("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
-            pins = manifest["pins"]
-            assert isinstance(pins, list)
-            zw.add_bytes("pins.txt", "".join(line + "\n" for line in pins).encode())
             for rel, path, mode in tree.files:
                 zw.add_file(f"project/{rel}", path, mode)
             zw.add_bytes(f"project/{tree.member('uv.toml')}", target_uv_toml(tree.project_dir).encode())

@@ -88,12 +88,17 @@ def _cmd_build(args: argparse.Namespace) -> int:
         bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
     )
     if args.dry_run:
-        for plan in plan_only(request):
-            print(f"{plan.target.slug}:")
-            for step in sorted(plan.steps, key=lambda s: (s.action, s.package.name)):
-                what = step.artifact.filename if step.action == "ship" and step.artifact else step.reason
-                version = step.package.version or ""
-                print(f"  {step.action:6} {step.package.name:24} {version:12} {step.package.kind:9} {what}")
+        for variants in plan_only(request):
+            for variant in variants:
+                plan = variant.plan
+                span = "" if len(variants) == 1 else (
+                    f" (Python {'.'.join(map(str, variant.first))} to "
+                    f"{'.'.join(map(str, variant.last)) if variant.last else 'any later'})")
+                print(f"{plan.target.slug}{span}:")
+                for step in sorted(plan.steps, key=lambda s: (s.action, s.package.name)):
+                    what = step.artifact.filename if step.action == "ship" and step.artifact else step.reason
+                    version = step.package.version or ""
+                    print(f"  {step.action:6} {step.package.name:24} {version:12} {step.package.kind:9} {what}")
         return 0
     results = build(request)
     for result in results:
@@ -114,9 +119,11 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         for key in ("name", "version", "target", "python", "uv_version", "build_date", "payload_sha256",
                     "payload_size", "scripts"):
             print(f"{key + ':':16} {report.get(key)}")
-        print(f"{'packages:':16} {len(report['pins'])} pinned wheels")
-        for pin in report["pins"]:
-            print(f"  {pin.split(' ')[0]}")
+        for variant in report["pin_variants"]:
+            span = f"Python {variant['first']} to {variant['last'] or 'any later'}"
+            print(f"{'packages:':16} {len(variant['pins'])} pinned wheels for {span}")
+            for pin in variant["pins"]:
+                print(f"  {pin.split(' ')[0]}")
     return 0
 
 

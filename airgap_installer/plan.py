@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -113,6 +113,49 @@ def make_plan(lock: Lock, target: Target) -> Plan:
             "(e.g. x86_64-manylinux_2_28), or build on a machine that matches the target",
         )
     return Plan(target, tuple(steps))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The plan for a range of the target Python's patch versions (`last` None: and every later one)."""
+
+    first: tuple[int, int, int]
+    last: tuple[int, int, int] | None
+    plan: Plan
+
+
+def _signature(plan: Plan) -> tuple[tuple[str, str | None, str, str | None], ...]:
+    return tuple((s.package.name, s.package.version, s.action, s.artifact.filename if s.artifact else None)
+                 for s in plan.steps)
+
+
+def patch_variants(lock: Lock, target: Target, max_patch: int = 49) -> list[Variant]:
+    """Plans per patch version. A lock can fork on `python_full_version` inside one minor (seen:
+    soupsieve 2.10 below 3.11.5, 4.1.3 from 3.11.5 on); when the target's patch version is not known
+    (a host Python), the installer carries every branch and picks by the interpreter it finds."""
+    if target.python_full is not None:
+        version = tuple(int(x) for x in target.python_full.split(".")[:3])
+        exact = (version[0], version[1], version[2])
+        return [Variant(exact, exact, make_plan(lock, target))]
+    variants: list[Variant] = []
+    major, minor = target.python
+    for patch in range(max_patch + 1):
+        plan = make_plan(lock, replace(target, python_full=f"{major}.{minor}.{patch}"))
+        if variants and _signature(variants[-1].plan) == _signature(plan):
+            continue
+        if variants:
+            variants[-1] = replace(variants[-1], last=(major, minor, patch - 1))
+        variants.append(Variant((major, minor, patch), None, plan))
+    return variants
+
+
+def merge(variants: list[Variant]) -> Plan:
+    """Every step of every variant, once: what the installer must carry."""
+    seen: dict[tuple[str, str | None, str, str | None], Step] = {}
+    for variant in variants:
+        for step, key in zip(variant.plan.steps, _signature(variant.plan), strict=True):
+            seen.setdefault(key, step)
+    return Plan(variants[0].plan.target, tuple(seen.values()))
 
 
 _LEGACY_GLIBC = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}

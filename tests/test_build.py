@@ -94,7 +94,7 @@ def test_inspect_and_verify(tiny_project: ProjectFactory, tmp_path: Path, builde
     rc, out, _ = run_cli(capsys, "inspect", str(run_file), "--json")
     report = json.loads(out)
     assert rc == 0 and report["name"] == "tiny" and report["uv_version"] == "0.13.9"
-    assert any(p.startswith("alpha==1.0 --hash=sha256:") for p in report["pins"])
+    assert any(p.startswith("alpha==1.0 --hash=sha256:") for p in report["pin_variants"][0]["pins"])
     rc, out, _ = run_cli(capsys, "verify", str(run_file))
     assert rc == 0 and out.startswith(f"{run_file}: OK")
 

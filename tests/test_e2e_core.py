@@ -145,3 +145,20 @@ def test_two_builds_are_byte_identical(tiny_project: ProjectFactory, tmp_path: P
     a = build(project, tmp_path / "a" / "install.run", "--python", PY)
     b = build(project, tmp_path / "b" / "install.run", "--python", PY)
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_lock_forked_inside_the_minor_installs_the_hosts_branch(tiny_project: ProjectFactory, jail: Jail,
+                                                                 tmp_path: Path, builder_cache: Path) -> None:
+    major, minor, patch = sys.version_info[:3]
+    if patch == 0:
+        pytest.skip(f"the running Python is {major}.{minor}.0: no patch version below it to fork on")
+    fork = f"{major}.{minor}.{patch}"
+    project = tiny_project(deps=("alpha", f"beta<2; python_full_version < '{fork}'",
+                                 f"beta>=2; python_full_version >= '{fork}'"))
+    run_file = build(project, tmp_path / "fork.run", "--python", PY)  # the patch version is not known here
+    names = zipfile.ZipFile(run_file).namelist()
+    assert "wheelhouse/beta-1.0-py3-none-any.whl" in names and "wheelhouse/beta-2.0-py3-none-any.whl" in names
+    prefix = tmp_path / "p"
+    install(jail, run_file, prefix, "--python", target_python())
+    assert "beta=2.0" in uv_in(jail, prefix, "run", "tiny").stdout
+    uv_in(jail, prefix, "sync", "--locked")

@@ -6,7 +6,7 @@ import pytest
 
 from airgap_installer.errors import PlanError
 from airgap_installer.lock import parse_pylock
-from airgap_installer.plan import make_plan, pin_lines
+from airgap_installer.plan import make_plan, merge, patch_variants, pin_lines
 from airgap_installer.target import make_target
 
 H = "0" * 63
@@ -107,3 +107,26 @@ def test_every_package_without_a_wheel_is_listed_once() -> None:
     assert "numpy 2.4.0" in message and "manylinux_2_28" in info.value.hint
     with pytest.raises(PlanError, match="numpy 2.4.0"):
         make_plan(parse_pylock(LOCK), make_target("3.12", "aarch64-apple-darwin"))
+
+
+def test_fork_inside_a_minor_gives_one_variant_per_patch_range() -> None:
+    # uv locks can fork on python_full_version within one minor (soupsieve 2.10 below 3.11.5, 4.1.3 above).
+    lock = parse_pylock(f"""
+lock-version = "1.0"
+[[packages]]
+name = "soupsieve"
+version = "2.10"
+marker = "python_full_version < '3.11.5'"
+wheels = [{wheel("soupsieve-2.10-py3-none-any.whl", 1)}]
+[[packages]]
+name = "soupsieve"
+version = "4.1.3"
+marker = "python_full_version >= '3.11.5'"
+wheels = [{wheel("soupsieve-4.1.3-py3-none-any.whl", 2)}]
+""")
+    variants = patch_variants(lock, make_target("3.11", "linux"))
+    assert [(v.first, v.last) for v in variants] == [((3, 11, 0), (3, 11, 4)), ((3, 11, 5), None)]
+    assert [s.package.version for v in variants for s in v.plan.wheels] == ["2.10", "4.1.3"]
+    assert len(merge(variants).wheels) == 2
+    exact = patch_variants(lock, make_target("3.11.7", "linux"))
+    assert len(exact) == 1 and exact[0].plan.wheels[0].package.version == "4.1.3"

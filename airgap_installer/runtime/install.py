@@ -174,6 +174,24 @@ def run_hook(name: str, manifest: dict[str, Any], release: Path, project: Path, 
                            hint=f"its output is in {log.name}")
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("."))
+
+
+def pins_for(manifest: dict[str, Any], python: str) -> list[str]:
+    """The pins for this interpreter's exact version: a lock may fork inside one minor version."""
+    out = subprocess.run([python, "-I", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise InstallError(f"cannot run {python} to read its version")
+    version = _version(out.stdout.strip())
+    for variant in manifest["pin_variants"]:
+        if _version(variant["first"]) <= version and (variant["last"] is None or version <= _version(variant["last"])):
+            return list(variant["pins"])
+    raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, version))}",
+                       hint="rebuild for this interpreter")
+
+
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], uv: Path, python: str,
                   scratch: Path, progress: Progress, log: IO[str]) -> None:
     project = release / project_path(manifest)
@@ -181,8 +199,9 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     progress.step("extracting the project and its wheelhouse")
     extract_prefix(zf, "project/", release)
     extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
-    for name in ("manifest.json", "pins.txt"):
-        _extract_member(zf, zf.getinfo(name), meta / name)
+    _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
+    pins = pins_for(manifest, python)
+    (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
     (meta / "bin").mkdir(parents=True, exist_ok=True)
     try:
         os.replace(uv, meta / "bin" / "uv")  # the header carved it inside PREFIX: same filesystem
@@ -195,8 +214,8 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     progress.step(f"creating the virtual environment with {python}")
     run([uv_bin, "venv", "--offline", "--python", python, str(project / ".venv")], cwd=project, env=env, log=log)
     venv_python = str(project / ".venv" / "bin" / "python")
-    if manifest["pins"]:
-        progress.step(f"installing {len(manifest['pins'])} locked packages from the wheelhouse")
+    if pins:
+        progress.step(f"installing {len(pins)} locked packages from the wheelhouse")
         run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
              "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
             cwd=project, env=env, log=log)
