@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -20,6 +23,41 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS = 3
 TIMEOUT = 60
+_local = threading.local()  # each download thread keeps one connection per host (keep-alive)
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _open(url: str, redirects: int = 5) -> http.client.HTTPResponse:
+    """GET over a reused connection; urllib (which honours proxy settings) when a proxy is configured."""
+    if urllib.request.getproxies():
+        request = urllib.request.Request(url, headers={"User-Agent": f"airgap-installer/{__version__}"})
+        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=TIMEOUT)
+        return response
+    parts = urllib.parse.urlsplit(url)
+    conns: dict[tuple[str, str], http.client.HTTPConnection] = _local.__dict__.setdefault("conns", {})
+    key = (parts.scheme, parts.netloc)
+    conn = conns.get(key)
+    if conn is None:
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(parts.netloc, timeout=TIMEOUT, context=ssl.create_default_context())
+        else:
+            conn = http.client.HTTPConnection(parts.netloc, timeout=TIMEOUT)
+        conns[key] = conn
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request("GET", path, headers={"User-Agent": f"airgap-installer/{__version__}"})
+        response = conn.getresponse()
+    except (http.client.HTTPException, OSError):
+        conn.close()
+        del conns[key]
+        raise
+    if response.status in _REDIRECTS and redirects:
+        response.read()
+        return _open(urllib.parse.urljoin(url, response.getheader("Location", "")), redirects - 1)
+    if response.status != 200:
+        response.read()
+        raise urllib.error.URLError(f"HTTP {response.status} {response.reason} for {url}")
+    return response
 
 
 def _download(artifact: Artifact, cache: Cache, base: Path) -> None:
@@ -34,19 +72,17 @@ def _download(artifact: Artifact, cache: Cache, base: Path) -> None:
         except OSError as exc:
             raise FetchError(f"{artifact.filename}: cannot read {local}: {exc}") from exc
         return
-    request = urllib.request.Request(url, headers={"User-Agent": f"airgap-installer/{__version__}"})
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response, cache.writer(
-                artifact.sha256
-            ) as out:
+            response = _open(url)
+            with cache.writer(artifact.sha256) as out:
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
             return
         except HashMismatch as exc:
             raise FetchError(f"{artifact.filename}: {exc} (from {url})", hint="the index served another file "
                              "than the one locked; re-lock or check the index") from exc
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if attempt == ATTEMPTS:
                 raise FetchError(f"{artifact.filename}: download failed after {ATTEMPTS} attempts: {exc}") from exc
             log.info("retrying %s after %s", url, exc)
