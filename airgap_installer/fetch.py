@@ -23,44 +23,66 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS = 3
 TIMEOUT = 60
-_local = threading.local()  # each download thread keeps one connection per host (keep-alive)
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _open(url: str, redirects: int = 5) -> http.client.HTTPResponse:
+class Connections:
+    """One keep-alive connection per download thread and host, all closed when the fetch ends."""
+
+    def __init__(self) -> None:
+        self._conns: dict[tuple[int, str, str], http.client.HTTPConnection] = {}
+        self._lock = threading.Lock()
+
+    def get(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+        key = (threading.get_ident(), scheme, netloc)
+        with self._lock:
+            conn = self._conns.get(key)
+            if conn is None:
+                if scheme == "https":
+                    conn = http.client.HTTPSConnection(netloc, timeout=TIMEOUT, context=ssl.create_default_context())
+                else:
+                    conn = http.client.HTTPConnection(netloc, timeout=TIMEOUT)
+                self._conns[key] = conn
+            return conn
+
+    def drop(self, scheme: str, netloc: str) -> None:
+        with self._lock:
+            conn = self._conns.pop((threading.get_ident(), scheme, netloc), None)
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._conns = list(self._conns.values()), {}
+        for conn in conns:
+            conn.close()
+
+
+def _open(url: str, conns: Connections, redirects: int = 5) -> http.client.HTTPResponse:
     """GET over a reused connection; urllib (which honours proxy settings) when a proxy is configured."""
+    headers = {"User-Agent": f"airgap-installer/{__version__}"}
     if urllib.request.getproxies():
-        request = urllib.request.Request(url, headers={"User-Agent": f"airgap-installer/{__version__}"})
-        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=TIMEOUT)
+        response: http.client.HTTPResponse = urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=TIMEOUT)
         return response
     parts = urllib.parse.urlsplit(url)
-    conns: dict[tuple[str, str], http.client.HTTPConnection] = _local.__dict__.setdefault("conns", {})
-    key = (parts.scheme, parts.netloc)
-    conn = conns.get(key)
-    if conn is None:
-        if parts.scheme == "https":
-            conn = http.client.HTTPSConnection(parts.netloc, timeout=TIMEOUT, context=ssl.create_default_context())
-        else:
-            conn = http.client.HTTPConnection(parts.netloc, timeout=TIMEOUT)
-        conns[key] = conn
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    conn = conns.get(parts.scheme, parts.netloc)
     try:
-        conn.request("GET", path, headers={"User-Agent": f"airgap-installer/{__version__}"})
+        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers)
         response = conn.getresponse()
     except (http.client.HTTPException, OSError):
-        conn.close()
-        del conns[key]
+        conns.drop(parts.scheme, parts.netloc)
         raise
     if response.status in _REDIRECTS and redirects:
         response.read()
-        return _open(urllib.parse.urljoin(url, response.getheader("Location", "")), redirects - 1)
+        return _open(urllib.parse.urljoin(url, response.getheader("Location", "")), conns, redirects - 1)
     if response.status != 200:
         response.read()
         raise urllib.error.URLError(f"HTTP {response.status} {response.reason} for {url}")
     return response
 
 
-def _download(artifact: Artifact, cache: Cache, base: Path) -> None:
+def _download(artifact: Artifact, cache: Cache, base: Path, conns: Connections) -> None:
     url = artifact.url
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme in ("", "file"):
@@ -74,8 +96,8 @@ def _download(artifact: Artifact, cache: Cache, base: Path) -> None:
         return
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            response = _open(url)
-            with cache.writer(artifact.sha256) as out:
+            response = _open(url, conns)
+            with response, cache.writer(artifact.sha256) as out:
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
             return
@@ -83,6 +105,7 @@ def _download(artifact: Artifact, cache: Cache, base: Path) -> None:
             raise FetchError(f"{artifact.filename}: {exc} (from {url})", hint="the index served another file "
                              "than the one locked; re-lock or check the index") from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            conns.drop(*urllib.parse.urlsplit(url)[:2])
             if attempt == ATTEMPTS:
                 raise FetchError(f"{artifact.filename}: download failed after {ATTEMPTS} attempts: {exc}") from exc
             log.info("retrying %s after %s", url, exc)
@@ -101,12 +124,16 @@ def fetch(artifacts: Iterable[Artifact], cache: Cache, *, base: Path, offline: b
             hint="run the build once with network to fill the cache",
         )
     errors: list[str] = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_download, a, cache, base) for a in missing.values()]
-        for future in futures:
-            try:
-                future.result()
-            except FetchError as exc:
-                errors.append(str(exc))
+    conns = Connections()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(_download, a, cache, base, conns) for a in missing.values()]
+            for future in futures:
+                try:
+                    future.result()
+                except FetchError as exc:
+                    errors.append(str(exc))
+    finally:
+        conns.close()
     if errors:
         raise FetchError("; ".join(errors))
