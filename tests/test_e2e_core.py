@@ -162,3 +162,16 @@ def test_lock_forked_inside_the_minor_installs_the_hosts_branch(tiny_project: Pr
     install(jail, run_file, prefix, "--python", target_python())
     assert "beta=2.0" in uv_in(jail, prefix, "run", "tiny").stdout
     uv_in(jail, prefix, "sync", "--locked")
+
+
+@pytest.mark.parametrize("shell", [["dash"], ["bash", "--posix"], ["busybox", "sh"]], ids=lambda s: "-".join(s))
+def test_installs_under_each_posix_shell(shell: list[str], run_file: Path, jail: Jail, tmp_path: Path) -> None:
+    import shutil
+
+    exe = shutil.which(shell[0])
+    if exe is None:
+        pytest.skip(f"{shell[0]} is not installed (.ci/run installs busybox)")
+    prefix = tmp_path / "p"
+    jail.run([exe, *shell[1:], str(run_file), "--prefix", str(prefix), "-y", "--python", target_python()])
+    assert "tiny ok" in uv_in(jail, prefix, "run", "tiny").stdout
+    assert jail.run([exe, *shell[1:], str(run_file), "--check"]).returncode == 0
