@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import platform
 import resource
@@ -118,6 +119,8 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
         runs, lambda: shutil.rmtree(prefix, ignore_errors=True),
         lambda: run(["sh", str(out), "--prefix", str(prefix), "-y", "-q", "--python", BASE_PYTHON]))
     hand = work / "hand"
+    wheel_list = work / "wheels.txt"
+    wheel_list.write_text("".join(f"{hand}/wheelhouse/{name}\n" for name in wheels_for_this_python(out)))
     uvbin = work / "uv"
     uvbin.write_bytes(uv_raw)
     uvbin.chmod(0o755)
@@ -135,6 +138,21 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
                                      lambda: run(["sh", "-c", recipe], env={**env, "UV_CACHE_DIR": str(work / "hc")}))
     r["packages"] = len(wheels)
     return r
+
+
+def wheels_for_this_python(run_file: Path) -> list[str]:
+    """The wheel files the installer's manifest pins for this interpreter (a lock may fork by patch)."""
+    manifest = json.loads(zipfile.ZipFile(run_file).read("manifest.json"))
+    here = tuple(sys.version_info[:3])
+    files = {(p["name"], p["version"]): p["file"] for p in manifest["packages"] if p["file"]}
+
+    def v(text: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in text.split("."))
+
+    for variant in manifest["pin_variants"]:
+        if v(variant["first"]) <= here and (variant["last"] is None or here <= v(variant["last"])):
+            return [files[tuple(pin.split(" ")[0].split("=="))] for pin in variant["pins"]]
+    raise SystemExit("no pins for this Python in the installer")
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
