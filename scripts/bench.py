@@ -131,7 +131,7 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
         cd {hand}/project
         {uvbin} venv -q --no-config --python {BASE_PYTHON} .venv
         {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python \
-            {hand}/wheelhouse/*.whl
+            -r {wheel_list}
         {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python -e .
         """)
     r["install, hand recipe"] = best(runs, lambda: shutil.rmtree(hand, ignore_errors=True),
