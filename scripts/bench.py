@@ -134,7 +134,7 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
             -r {wheel_list}
         {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python -e .
         """)
-    r["install, hand recipe"] = best(runs, lambda: shutil.rmtree(hand, ignore_errors=True),
+    r["install, hand recipe"] = best(runs, lambda: [shutil.rmtree(d, ignore_errors=True) for d in (hand, work / "hc")],
                                      lambda: run(["sh", "-c", recipe], env={**env, "UV_CACHE_DIR": str(work / "hc")}))
     r["packages"] = len(wheels)
     return r
