@@ -82,7 +82,7 @@ def test_fork_branch_follows_each_python(tmp_path: Path, builder_cache: Path) ->
         assert any(n.startswith("wheelhouse/exceptiongroup-") for n in names) == (v in ("3.9", "3.10"))
 
 
-@pytest.mark.parametrize("version", ["3.12", "3.13"])
+@pytest.mark.parametrize("version", ["3.9", "3.12", "3.13"])
 def test_other_python_installs_and_runs_offline(version: str, tiny_project: ProjectFactory, tmp_path: Path,
                                                 jail: Jail, builder_cache: Path) -> None:
     python = pyenv_python(version)
