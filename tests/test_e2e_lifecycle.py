@@ -123,6 +123,10 @@ def test_read_only_and_noexec_prefixes(releases: dict[str, Path], jail: Jail, tm
     assert proc.returncode == 1 and "cannot create" in proc.stderr
     proc = install(jail, releases["1.0.0"], noexec, "--python", target_python(), check=False)
     assert proc.returncode == 4 and "noexec" in proc.stderr
+    # A noexec TMPDIR does not matter: the installer's scratch space lives in the prefix.
+    jail.env = {"TMPDIR": str(noexec)}
+    install(jail, releases["1.0.0"], tmp_path / "opt", "--python", target_python())
+    assert active_version(jail, tmp_path / "opt") == "1.0.0"
 
 
 def test_uninstall_removes_exactly_what_was_installed(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
