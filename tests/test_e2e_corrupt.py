@@ -82,7 +82,8 @@ def test_failed_upgrade_keeps_the_previous_release(run_file: Path, jail: Jail, t
     broken = build(v2, tmp_path / "v2.run", "--python", PY)
     proc = install(jail, broken, prefix, "--python", target_python(), check=False)
     assert proc.returncode == 1
-    assert "uv sync" in proc.stderr and "install.log" in proc.stderr
+    assert "uv sync" in proc.stderr and "failed-2.0.0-" in proc.stderr
+    assert "Expected a Python module" in next((prefix / ".airgap-installer").glob("failed-*.log")).read_text()
     assert (prefix / "current").readlink() == before
     assert sorted(p.name for p in (prefix / "releases").iterdir()) == [before.name]
     assert not list((prefix / ".airgap-installer").glob("run.*")), "scratch space must be cleaned"

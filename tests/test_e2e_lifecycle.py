@@ -173,3 +173,30 @@ def test_failing_hook_keeps_the_previous_release(releases: dict[str, Path], tiny
     assert proc.returncode == 1 and "post-install hook failed (exit 7)" in proc.stderr
     assert active_version(jail, prefix) == "1.0.0"
     assert [n.split("-")[0] for n in release_names(prefix)] == ["1.0.0"]
+
+
+def test_disk_filling_up_mid_install_keeps_the_previous_release(releases: dict[str, Path],
+                                                                tiny_project: ProjectFactory, jail: Jail,
+                                                                tmp_path: Path) -> None:
+    prefix = tmp_path / "small"
+    prefix.mkdir()
+    jail.setup = [f"mount -t tmpfs -o size=300m airgap-small {prefix}"]
+    # One jailed shell for the whole story: the tmpfs lives as long as its mount namespace.
+    fill = 'dd if=/dev/zero of="$AIRGAP_PREFIX/filler" bs=1M 2>/dev/null || true'
+    v2 = tiny_project(version="2.0.0", directory="tiny-fill",
+                      extra_toml=f"\n[tool.airgap-installer]\npre-install = '{fill}'\n")
+    filling = build(v2, tmp_path / "fill.run", "--python", PY)
+    script = textwrap.dedent(f"""\
+        sh {releases['1.0.0']} --prefix {prefix} -y -q --python {target_python()} || exit 10
+        sh {filling} --prefix {prefix} -y -q --python {target_python()} 2> {tmp_path}/err && exit 11
+        rm -f {prefix}/filler
+        ls {prefix}/releases
+        {prefix}/bin/tiny
+        """)
+    proc = jail.sh(script, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    err = (tmp_path / "err").read_text()
+    assert "No space left on device" in err and "tip: free some space" in err
+    assert f"{prefix}/.airgap-installer/failed-2.0.0-" in err  # the log survives the failed release
+    assert proc.stdout.split()[0].startswith("1.0.0-") and "tiny ok" in proc.stdout
+    assert len([line for line in proc.stdout.split() if line.startswith(("1.0.0-", "2.0.0-"))]) == 1

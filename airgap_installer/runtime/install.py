@@ -5,7 +5,8 @@ Layout (DESIGN.md):
     PREFIX/bin/<script>                            launchers that resolve through `current`
     PREFIX/current -> releases/<version>-<sha12>   switched by renaming a symlink
     PREFIX/releases/<id>/                          the project: pyproject.toml, uv.lock, uv.toml, .venv
-    PREFIX/releases/<id>/.airgap/                  wheelhouse, pins, manifest, uv, install.log
+    PREFIX/releases/<id>/[<project dir>/].airgap/  wheelhouse, pins, manifest, uv, install.log
+    PREFIX/.airgap-installer/failed-<id>.log       the log of an install that failed
 A release is built in place (venvs are not relocatable) and marked complete last; a failed build is
 removed, so `current` only ever points at a complete release.
 """
@@ -115,11 +116,14 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> Non
     log.write(proc.stdout)
     log.flush()
     if proc.returncode != 0:
-        tail = " | ".join(proc.stdout.strip().splitlines()[-5:])
-        raise InstallError(
-            f"`uv {' '.join(argv[1:3])}` failed (exit {proc.returncode}): {tail}",
-            hint=f"the full output is in {log.name}",
-        )
+        # uv's warning about uv.toml shadowing [tool.uv] (and its "- key" list) is noise here.
+        lines = [line for line in proc.stdout.strip().splitlines()
+                 if line.strip() and not line.startswith(("warning:", "- "))]
+        raise InstallError(f"`uv {' '.join(argv[1:3])}` failed (exit {proc.returncode}): {' | '.join(lines[-4:])}",
+                           hint=SPACE_HINT if "No space left on device" in proc.stdout else "")
+
+
+SPACE_HINT = "free some space in the prefix's filesystem, or install into a --prefix on a larger one"
 
 
 def _site_packages(venv: Path) -> Path:
@@ -251,8 +255,14 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             progress = Progress(quiet, log)
             try:
                 build_release(zf, release, manifest, uv, python, scratch, progress, log)
-            except BaseException:
+            except BaseException as exc:
+                # Keep the log (a rename: it needs no space), then remove the half-made release.
+                kept = prefix / STATE / f"failed-{release_id}.log"
+                log.flush()
+                os.replace(meta / "install.log", kept)
                 shutil.rmtree(release, ignore_errors=True)
+                if isinstance(exc, InstallError):
+                    exc.hint = "; ".join(filter(None, [exc.hint, f"the full output is in {kept}"]))
                 raise
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
