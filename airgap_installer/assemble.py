@@ -21,7 +21,7 @@ from airgap_installer.errors import AirgapError, LockError, PlanError, UsageErro
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
-from airgap_installer.lock import Artifact, Lock, Package, parse_pylock
+from airgap_installer.lock import Artifact, Lock, Package, local_paths, parse_pylock
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
 from airgap_installer.plan import Plan, Variant, libc_floor, make_plan, merge, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project
@@ -199,8 +199,8 @@ def in_project(project_rel: str, name: str) -> str:
     return name if project_rel == "." else f"{project_rel}/{name}"
 
 
-def source_tree(project: Project, lock: Lock) -> Tree:
-    local = [p.directory for p in lock.packages if p.directory is not None]
+def source_tree(project: Project) -> Tree:
+    local = local_paths(project.lock_path.read_text(encoding="utf-8"))
     root, rel = ship_tree(project.root, local)
     dirs = [project.root, *((project.root / d).resolve() for d in local)]
     return Tree(root, rel, project_files(root, dirs, skip=[in_project(rel, "uv.toml")]))
@@ -247,7 +247,7 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     request, project, targets, lock = _prepare(request)
-    tree = source_tree(project, lock)
+    tree = source_tree(project)
     cache = Cache(request.cache_dir or default_cache_dir())
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
         if request.selection.groups_choice().excludes_defaults:
@@ -271,15 +271,27 @@ def build(request: BuildRequest) -> list[BuildResult]:
                 for v, archive in zip(variants, archives, strict=True)]
 
 
-def local_build_requirements(tree: Tree, plan: Plan) -> list[str]:
-    """Build requirements of every local package uv must build on the target (uv_build needs none)."""
+def local_projects(tree: Tree) -> list[Project]:
+    """Every local package of the lock (selected or not: uv reads the metadata of all of them)."""
+    lock_text = (tree.project_dir / "uv.lock").read_text(encoding="utf-8")
+    return [load_project((tree.project_dir / path).resolve()) for path in local_paths(lock_text)]
+
+
+def local_build_requirements(tree: Tree) -> list[str]:
+    """Build requirements of the local packages uv may build on the target (uv_build needs none)."""
     reqs: set[str] = set()
-    for step in plan.sources:
-        assert step.package.directory is not None
-        local = load_project((tree.project_dir / step.package.directory).resolve())
+    for local in local_projects(tree):
         if not local.uses_uv_build:
             reqs.update(backend_requirements(local.build_requires, local.build_backend))
     return sorted(reqs)
+
+
+def launcher_scripts(project: Project, tree: Tree, selection: Selection) -> tuple[str, ...]:
+    """The console scripts that get a PREFIX/bin launcher: the project's, or the selected members'."""
+    if not (selection.package or selection.all_packages):
+        return project.scripts
+    chosen = [p for p in local_projects(tree) if selection.all_packages or p.name == selection.package]
+    return tuple(sorted({script for p in chosen for script in p.scripts}))
 
 
 def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: int) -> list[tuple[Package, Artifact]]:
@@ -323,7 +335,8 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
             (s.package, built_by[(s.package.name, s.package.version)]) for s in plan.builds]
 
     backend_wheels: list[Artifact] = []
-    reqs = local_build_requirements(tree, plan)
+    reqs = local_build_requirements(tree) if plan.sources else []
+    scripts = launcher_scripts(project, tree, request.selection)
     if reqs:
         backend_plan = make_plan(resolve_backends(reqs, target, cache, offline=request.offline), target)
         backend_wheels = [s.artifact for s in backend_plan.wheels if s.artifact is not None]
@@ -356,7 +369,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         "bundled_python": python.key if python else None,
         "tool_version": __version__,
         "build_date": build_date,
-        "scripts": list(project.scripts),
+        "scripts": list(scripts),
         "project_dir": tree.project_rel,
         "modified_files": list(tree.modified),
         "default_groups": list(tree.default_groups) if tree.default_groups is not None else None,
@@ -384,7 +397,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         target_os=target.platform.os, target_machine=target.platform.machine,
         target_libc=target.platform.libc or "", libc_min=libc_min, python=target.python_version,
         requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
-        build_date=build_date or "unset (reproducible build)", scripts=" ".join(project.scripts),
+        build_date=build_date or "unset (reproducible build)", scripts=" ".join(scripts),
         modified="; ".join(tree.modified) or "none (pyproject.toml and uv.lock are the repository's)",
         python_archive=f"python/{python.artifact.filename}" if python else "",
         python_key=python.key if python else "", python_full=python.version if python else "",

@@ -160,3 +160,24 @@ def parse_pylock(text: str) -> Lock:
         requires_python=_typed(doc, "requires-python", str, "pylock.toml"),
         packages=tuple(_package(p, f"packages[{i}]") for i, p in enumerate(packages)),
     )
+
+
+_LOCAL_SOURCES = ("editable", "directory", "virtual")
+
+
+def local_paths(uv_lock_text: str) -> list[str]:
+    """Every local package uv.lock knows (the project, workspace members, path dependencies), relative
+    to the lock's directory, whatever the selection: `uv sync --locked` reads all of their metadata."""
+    try:
+        doc = _parse_toml(uv_lock_text)
+    except Exception as exc:
+        raise LockError(f"uv.lock: not valid TOML ({exc})") from exc
+    paths = set()
+    for i, package in enumerate(doc.get("package", [])):
+        source = package.get("source", {})
+        if not isinstance(source, dict):
+            raise LockError(f"uv.lock: package[{i}].source must be a table")
+        for key in _LOCAL_SOURCES:
+            if isinstance(source.get(key), str):
+                paths.add(source[key])
+    return sorted(paths)

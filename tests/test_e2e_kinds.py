@@ -69,11 +69,19 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         name = "member"
         version = "0.1.0"
         requires-python = ">=3.9"
+        dependencies = ["six"]
+        [project.scripts]
+        member-cli = "member:main"
         [build-system]
         requires = ["uv_build>=0.13,<0.14"]
         build-backend = "uv_build"
         """)
-    write(demo / "packages" / "member" / "src" / "member" / "__init__.py", 'VALUE = "member"\n')
+    write(demo / "packages" / "member" / "src" / "member" / "__init__.py", """\
+        VALUE = "member"
+        def main():
+            import six
+            print("member cli ok", six.__version__)
+        """)
     write(demo / "pyproject.toml", f"""\
         [project]
         name = "demo"
@@ -174,3 +182,17 @@ def test_dry_run_lists_every_package_and_why(workspace: Path, capsys: pytest.Cap
     assert "build  gitdep" in out and "git" in out
     assert "source pathdep" in out and "../pathdep" in out
     assert "ship   six" in out
+
+
+def test_one_workspace_member(workspace: Path, airgap: Jail, tmp_path: Path, builder_cache: Path) -> None:
+    run_file = build(workspace, tmp_path / "member.run", "--python", PY, "--package", "member")
+    prefix = tmp_path / "opt"
+    install(airgap, run_file, prefix, "--python", target_python())
+    # The member's console scripts get the launchers.
+    assert "member cli ok" in airgap.run([str(prefix / "bin" / "member-cli")]).stdout
+    assert not (prefix / "bin" / "demo").exists()
+    # uv works for that member offline; the root project (not installed) would need the network.
+    assert "member cli ok" in uv_in(airgap, prefix, "run", "--package", "member", "member-cli").stdout
+    uv_in(airgap, prefix, "sync", "--locked", "--package", "member")
+    # Sources of every local package travel (uv reads all their metadata), even the unselected ones.
+    assert (prefix / "current" / ".." / "pathdep" / "pyproject.toml").is_file()
