@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,12 +26,14 @@ from airgap_installer.uvbin import run_uv
 
 
 def _uv_build(source: Path, out: Path, target: Target) -> Path:
-    """Build one wheel with the target's Python if this machine has it, else with the builder's own."""
+    """Build one wheel with the target's Python if this machine has it, else with the builder's own.
+    SOURCE_DATE_EPOCH (fixed when unset) makes the common backends write reproducible wheels."""
     base = ["build", "--wheel", "--quiet", "--no-config", "--out-dir", str(out), str(source)]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "315532800")}
     try:
-        run_uv([*base[:1], "--python", target.python_version, "--no-python-downloads", *base[1:]])
+        run_uv([*base[:1], "--python", target.python_version, "--no-python-downloads", *base[1:]], env=env)
     except AirgapError:
-        run_uv([*base[:1], "--python", sys.executable, *base[1:]])
+        run_uv([*base[:1], "--python", sys.executable, *base[1:]], env=env)
     wheels = sorted(out.glob("*.whl"))
     if len(wheels) != 1:
         raise PlanError(f"building {source.name} gave {len(wheels)} wheels, expected 1")

@@ -196,3 +196,12 @@ def test_one_workspace_member(workspace: Path, airgap: Jail, tmp_path: Path, bui
     uv_in(airgap, prefix, "sync", "--locked", "--package", "member")
     # Sources of every local package travel (uv reads all their metadata), even the unselected ones.
     assert (prefix / "current" / ".." / "pathdep" / "pyproject.toml").is_file()
+
+
+def test_builds_from_cold_caches_are_byte_identical(workspace: Path, tmp_path: Path) -> None:
+    # Wheels built here from git and sdists are part of the file: they must be reproducible too.
+    outputs = []
+    for name in ("a", "b"):
+        outputs.append(build(workspace, tmp_path / f"{name}.run", "--python", PY,
+                             "--cache-dir", str(tmp_path / f"cache-{name}")))
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()
