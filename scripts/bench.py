@@ -15,11 +15,12 @@ Measured in one run on this machine, best of N:
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
+import hashlib
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,10 @@ PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 BASE_PYTHON = str(Path(sys.base_prefix) / "bin" / f"python{PY}")
 LARGE = ["jupyterlab", "pandas", "scipy", "scikit-learn", "matplotlib", "fastapi", "uvicorn", "sqlalchemy",
          "boto3", "httpx", "rich", "pydantic", "polars", "pyarrow", "sympy"]
+XL = [*LARGE, "django", "flask", "celery", "alembic", "statsmodels", "seaborn", "plotly", "dash", "bokeh",
+      "google-cloud-storage", "azure-storage-blob", "black", "ruff", "mypy", "pytest", "sphinx", "mkdocs-material",
+      "opentelemetry-sdk", "grpcio-tools", "kubernetes", "ansible-core", "pillow", "opencv-python-headless",
+      "networkx", "numba", "xarray", "dask[complete]", "streamlit", "langchain-core", "transformers"]
 
 
 def run(argv: list[str], **kwargs: object) -> None:
@@ -58,23 +63,70 @@ def best(runs: int, setup: Callable[[], None], action: Callable[[], None]) -> fl
     return min(times)
 
 
-def large_project(root: Path) -> Path:
-    project = root / "large"
-    (project / "src" / "large").mkdir(parents=True)
-    (project / "src" / "large" / "__init__.py").write_text("")
-    deps = ", ".join(f'"{d}"' for d in LARGE)
+def generated_project(root: Path, name: str, dependencies: list[str], extra: str = "") -> Path:
+    project = root / name
+    (project / "src" / name).mkdir(parents=True)
+    (project / "src" / name / "__init__.py").write_text("")
+    deps = ", ".join(f'"{d}"' for d in dependencies)
     (project / "pyproject.toml").write_text(textwrap.dedent(f"""\
         [project]
-        name = "large"
+        name = "{name}"
         version = "1.0"
         requires-python = ">={PY}"
         dependencies = [{deps}]
         [build-system]
         requires = ["uv_build>=0.13,<0.14"]
         build-backend = "uv_build"
-        """))
+        """) + extra)
     run([UV, "lock", "--quiet", "--project", str(project)])
     return project
+
+
+def peak_rss_mb(argv: list[str]) -> float:
+    """Peak RSS of the biggest process in argv's tree, measured by a fresh wrapper process."""
+    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+               "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def big_wheel_rss(root: Path, size: int = 1 << 30) -> float:
+    """Peak RSS (MB) of a build whose one dependency is a `size`-byte wheel, served on 127.0.0.1."""
+    from tests.index import LocalIndex
+
+    index = LocalIndex(root / "index")
+    index.files.mkdir(parents=True)
+    blob = root / "blob.bin"
+    sha = hashlib.sha256()
+    with blob.open("wb") as f:
+        for _ in range(size // (1 << 24)):
+            chunk = os.urandom(1 << 24)
+            sha.update(chunk)
+            f.write(chunk)
+    digest = base64.urlsafe_b64encode(sha.digest()).rstrip(b"=").decode()
+    meta = {"big-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: big\nVersion: 1.0\n",
+            "big-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\n"
+                                       "Tag: py3-none-any\n"}
+    with zipfile.ZipFile(index.files / "big-1.0-py3-none-any.whl", "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        zf.write(blob, "big/blob.bin")
+        for name, text in meta.items():
+            zf.writestr(name, text)
+        zf.writestr("big-1.0.dist-info/RECORD", f"big/blob.bin,sha256={digest},{size}\n" + "".join(
+            f"{n},,\n" for n in meta) + "big-1.0.dist-info/RECORD,,\n")
+    blob.unlink()
+    index.publish()
+    index.start()
+    try:
+        project = generated_project(root, "bigwheel", ["big"], extra=textwrap.dedent(f"""
+            [[tool.uv.index]]
+            name = "local"
+            url = "{index.url}"
+            default = true
+            """))
+        return peak_rss_mb([sys.executable, "-m", "airgap_installer", "build", str(project), "-o",
+                            str(root / "big.run"), "--python", PY, "--cache-dir", str(root / "cache")])
+    finally:
+        index.stop()
 
 
 def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, float]:
@@ -100,9 +152,8 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
     shutil.rmtree(project / ".venv", ignore_errors=True)
 
     r["build, cold"] = best(runs, lambda: shutil.rmtree(cache, ignore_errors=True), lambda: run(build))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     r["build, warm (--offline)"] = best(runs, lambda: None, lambda: run([*build, "--offline"]))
-    r["builder peak RSS, MB"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    r["builder peak RSS, MB"] = peak_rss_mb([*build, "--offline"])
 
     with zipfile.ZipFile(out) as zf:
         wheels = [n for n in zf.namelist() if n.startswith("wheelhouse/")]
@@ -137,6 +188,8 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
     r["install, hand recipe"] = best(runs, lambda: [shutil.rmtree(d, ignore_errors=True) for d in (hand, work / "hc")],
                                      lambda: run(["sh", "-c", recipe], env={**env, "UV_CACHE_DIR": str(work / "hc")}))
     r["packages"] = len(wheels)
+    r["install throughput, MB/s"] = r["file size, MB"] / r["install (.run, all checks)"]
+    r["warm build throughput, MB/s"] = r["file size, MB"] / r["build, warm (--offline)"]
     return r
 
 
@@ -156,6 +209,8 @@ def wheels_for_this_python(run_file: Path) -> list[str]:
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
+    if not results:
+        return ""
     names = list(results)
     rows = list(next(iter(results.values())))
     lines = ["| measure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
@@ -175,7 +230,7 @@ def table(results: dict[str, dict[str, float]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--projects", default="example,large")
+    parser.add_argument("--projects", default="example,large,xl,bigwheel")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     results = {}
@@ -186,15 +241,20 @@ def main() -> int:
                 project = root / "hello"
                 shutil.copytree(REPO / "examples" / "hello", project,
                                 ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+            elif name == "bigwheel":
+                continue
             else:
-                project = large_project(root)
+                project = generated_project(root, name, LARGE if name == "large" else XL)
             work = root / f"work-{name}"
             work.mkdir()
             results[name] = bench_project(name, project, work, args.runs)
             print(f"{name}: done", file=sys.stderr)
+        rss = big_wheel_rss(root / "bigwheel") if "bigwheel" in args.projects.split(",") else None
     text = (f"Seconds unless stated; best of {args.runs}; {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {PY}, uv {subprocess.run([UV, '--version'], capture_output=True, text=True).stdout.split()[1]}."
             f"\n\n{table(results)}\n")
+    if rss is not None:
+        text += f"\nBuilder peak RSS with one 1 GiB wheel: {rss:.0f} MB (goal <= 150, flat in wheel size).\n"
     print(text)
     if args.out:
         args.out.write_text(f"# Benchmarks\n\nGenerated by `nox -s bench -- --out docs/benchmarks.md` "
