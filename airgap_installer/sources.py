@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ EXCLUDED_DIRS = frozenset(
      ".ruff_cache", "dist", "build", "node_modules", ".airgap", ".idea", ".vscode"}
 )
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".run")
+# Shipped even when git ignores or does not track them: uv needs them on the target.
+ALWAYS = frozenset({"pyproject.toml", "uv.lock"})
 
 WHEELHOUSE = ".airgap/wheelhouse"
 
@@ -36,19 +39,35 @@ def ship_tree(project_root: Path, local_dirs: Iterable[str]) -> tuple[Path, str]
     return root, project_root.relative_to(root).as_posix()
 
 
+def _git_files(top: Path) -> set[Path] | None:
+    """The files git would commit under `top` (tracked, or untracked and not ignored); None outside git.
+    Going by git keeps ignored files (`.env`, credentials, local data) out of the installer."""
+    try:
+        proc = subprocess.run(["git", "-C", str(top), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                               "--", "."], capture_output=True, check=False)
+    except FileNotFoundError:
+        return None
+    if proc.returncode != 0:
+        return None
+    return {(top / name).resolve() for name in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+
+
 def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path | None = None,
                   skip: Iterable[str] = ()) -> list[tuple[str, Path, int]]:
     """(posix name relative to root, path, mode) for every file under `dirs` (default: root), sorted.
-    Skips EXCLUDED_*, the file `exclude` and the relative names in `skip`."""
+    Skips EXCLUDED_*, files git ignores (in a git work tree), the file `exclude` and the names in `skip`."""
     out: dict[str, tuple[str, Path, int]] = {}
     skipped = set(skip)
     for top in dirs or [root]:
+        allowed = _git_files(top)
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS and not d.endswith(".egg-info"))
             for name in filenames:
                 path = Path(dirpath) / name
                 rel = path.relative_to(root).as_posix()
                 if name.endswith(EXCLUDED_SUFFIXES) or path == exclude or rel in skipped or not path.is_file():
+                    continue
+                if allowed is not None and path.resolve() not in allowed and name not in ALWAYS:
                     continue
                 out[rel] = (rel, path, 0o755 if os.access(path, os.X_OK) else 0o644)
     return sorted(out.values())

@@ -61,3 +61,17 @@ def test_uv_build_is_native_only_for_a_range_that_admits_the_bundled_uv(tmp_path
 
     assert backend('"uv_build>=0.13,<0.14"')
     assert not backend('"uv_build>=0.8,<0.9"')  # uv would need that uv_build wheel: ship the backend
+
+
+def test_in_a_git_work_tree_ignored_files_stay_home(tmp_path: Path) -> None:
+    import subprocess
+
+    for name in ("pyproject.toml", "uv.lock", "src/p/__init__.py", "secret.env", "data/big.csv", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / ".gitignore").write_text("secret.env\ndata/\nuv.lock\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "pyproject.toml", "src", ".gitignore"], check=True)
+    names = {name for name, _, _ in project_files(tmp_path)}
+    # Tracked, untracked-but-not-ignored, and the files uv needs even when ignored; never ignored ones.
+    assert names == {".gitignore", "pyproject.toml", "uv.lock", "src/p/__init__.py", "notes.txt"}
