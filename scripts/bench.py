@@ -57,6 +57,7 @@ def best(runs: int, setup: Callable[[], None], action: Callable[[], None]) -> fl
     times = []
     for _ in range(runs):
         setup()
+        os.sync()  # the previous run's dirty pages must not be written back during this one
         start = time.perf_counter()
         action()
         times.append(time.perf_counter() - start)
@@ -131,6 +132,8 @@ def big_wheel_rss(root: Path, size: int = 1 << 30) -> float:
 
 def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, float]:
     env = dict(os.environ)
+    # A user's Python caches bytecode; this machine's environment turns that off for everything.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     cache = work / "cache"
     out = work / f"{name}.run"
     build = [sys.executable, "-m", "airgap_installer", "build", str(project), "-o", str(out), "--python", PY,
