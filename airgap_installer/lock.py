@@ -37,10 +37,6 @@ class Artifact:
     size: int | None
     filename: str
 
-    @property
-    def is_wheel(self) -> bool:
-        return self.filename.endswith(".whl")
-
 
 @dataclass(frozen=True)
 class Vcs:
