@@ -170,15 +170,27 @@ def prune(prefix: Path, keep: int) -> list[str]:
     return removed
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process whose parent has not reaped it yet is a zombie: it is gone for us
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 def clean_stale_scratch(prefix: Path) -> None:
-    """Scratch directories of installs that were killed (their process is gone)."""
-    for scratch in (prefix / STATE).glob("*.[0-9]*"):
-        pid = scratch.name.rsplit(".", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
+    """Scratch space of installs that were killed. Called with the prefix lock held: a runtime creates
+    its run.PID only under that lock, so any other run.* is stale; a header's tmp.PID belongs to an
+    installer that may be waiting for the lock, and is removed only when its process is gone."""
+    for scratch in (prefix / STATE).iterdir() if (prefix / STATE).is_dir() else []:
+        kind, _, pid = scratch.name.partition(".")
+        if not pid.isdigit() or int(pid) == os.getpid() or kind not in ("run", "tmp"):
             continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if kind == "run" or not _alive(int(pid)):
             shutil.rmtree(scratch, ignore_errors=True)
-        except PermissionError:
-            pass
