@@ -59,3 +59,34 @@ def test_native_wheels_numpy_and_pydantic(tmp_path: Path, jail: Jail, builder_ca
     assert "sum 10 1.5" in jail.run([str(prefix / "bin" / "science")]).stdout
     uv_in(jail, prefix, "sync", "--locked")
     assert "sum 10" in uv_in(jail, prefix, "run", "science").stdout
+
+
+def test_hatchling_project_is_built_editable_on_the_target(tmp_path: Path, jail: Jail, builder_cache: Path) -> None:
+    # The project itself is built by uv on the target: hatchling's closure, editables included,
+    # must be in the wheelhouse, resolved for the target on the build side.
+    project = tmp_path / "hat"
+    (project / "src" / "hat").mkdir(parents=True)
+    (project / "src" / "hat" / "__init__.py").write_text("def main():\n    import six\n    print('hat ok')\n")
+    (project / "pyproject.toml").write_text(textwrap.dedent("""\
+        [project]
+        name = "hat"
+        version = "0.1.0"
+        requires-python = ">=3.9"
+        dependencies = ["six"]
+        [project.scripts]
+        hat = "hat:main"
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        """))
+    subprocess.run([builder_uv(), "lock", "--quiet", "--project", str(project)], check=True)
+    run_file = build(project, tmp_path / "hat.run", "--python", PY)
+    import zipfile
+
+    names = zipfile.ZipFile(run_file).namelist()
+    assert any(n.startswith("wheelhouse/hatchling-") for n in names)
+    assert any(n.startswith("wheelhouse/editables-") for n in names)
+    prefix = tmp_path / "opt"
+    install(jail, run_file, prefix, "--python", target_python())
+    assert "hat ok" in jail.run([str(prefix / "bin" / "hat")]).stdout
+    uv_in(jail, prefix, "sync", "--locked")
