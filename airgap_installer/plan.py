@@ -76,10 +76,10 @@ def _describe_wheels(package: Package) -> str:
     return ", ".join(platforms[:4]) + (" ..." if len(platforms) > 4 else "")
 
 
-def make_plan(lock: Lock, target: Target) -> Plan:
+def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> Plan:
     """Choose an artifact for every package; collect every failure, then raise once."""
     env = target.marker_environment()
-    ranker = WheelRanker(target.tags())
+    ranker = ranker or WheelRanker(target.tags())
     steps: list[Step] = []
     problems: list[str] = []
     for package in lock.packages:
@@ -137,10 +137,13 @@ def patch_variants(lock: Lock, target: Target, max_patch: int = 49) -> list[Vari
         version = tuple(int(x) for x in target.python_full.split(".")[:3])
         exact = (version[0], version[1], version[2])
         return [Variant(exact, exact, make_plan(lock, target))]
+    ranker = WheelRanker(target.tags())  # tags do not depend on the patch version; markers may
+    if not any(p.marker and "full_version" in str(p.marker) for p in lock.packages):
+        return [Variant((*target.python, 0), None, make_plan(lock, target, ranker))]
     variants: list[Variant] = []
     major, minor = target.python
     for patch in range(max_patch + 1):
-        plan = make_plan(lock, replace(target, python_full=f"{major}.{minor}.{patch}"))
+        plan = make_plan(lock, replace(target, python_full=f"{major}.{minor}.{patch}"), ranker)
         if variants and _signature(variants[-1].plan) == _signature(plan):
             continue
         if variants:
