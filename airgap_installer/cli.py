@@ -12,6 +12,7 @@ from airgap_installer import __version__
 from airgap_installer.assemble import BuildRequest, Selection, build, plan_only
 from airgap_installer.errors import AirgapError
 from airgap_installer.inspect import inspect_file
+from airgap_installer.plan import Variant
 from airgap_installer.target import load_complete_platform
 
 BUILD_EPILOG = """\
@@ -89,16 +90,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     )
     if args.dry_run:
         for variants in plan_only(request):
-            for variant in variants:
-                plan = variant.plan
-                span = "" if len(variants) == 1 else (
-                    f" (Python {'.'.join(map(str, variant.first))} to "
-                    f"{'.'.join(map(str, variant.last)) if variant.last else 'any later'})")
-                print(f"{plan.target.slug}{span}:")
-                for step in sorted(plan.steps, key=lambda s: (s.action, s.package.name)):
-                    what = step.artifact.filename if step.action == "ship" and step.artifact else step.reason
-                    version = step.package.version or ""
-                    print(f"  {step.action:6} {step.package.name:24} {version:12} {step.package.kind:9} {what}")
+            _print_plan(variants)
         return 0
     results = build(request)
     for result in results:
@@ -109,6 +101,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if len(results) == 1:
         print(f"install with: sh {results[0].path.name} --prefix /opt/{results[0].name} -y")
     return 0
+
+
+def _print_plan(variants: list[Variant]) -> None:
+    """Every package, what happens to it and why; one block per Python patch range when the lock forks."""
+    for variant in variants:
+        span = "" if len(variants) == 1 else (
+            f" (Python {'.'.join(map(str, variant.first))} to "
+            f"{'.'.join(map(str, variant.last)) if variant.last else 'any later'})")
+        print(f"{variant.plan.target.slug}{span}:")
+        for step in sorted(variant.plan.steps, key=lambda s: (s.action, s.package.name)):
+            what = step.artifact.filename if step.action == "ship" and step.artifact else step.reason
+            print(f"  {step.action:6} {step.package.name:24} {step.package.version or '':12} "
+                  f"{step.package.kind:9} {what}")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
