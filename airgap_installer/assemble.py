@@ -17,18 +17,19 @@ from airgap_installer import __version__
 from airgap_installer.backends import backend_requirements, resolve_backends
 from airgap_installer.build import build_wheel
 from airgap_installer.cache import Cache, default_cache_dir
-from airgap_installer.errors import AirgapError, LockError, PlanError, UsageError, UvError
+from airgap_installer.errors import AirgapError, PlanError, UsageError
+from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
-from airgap_installer.lock import Artifact, Lock, Package, local_paths, parse_pylock
+from airgap_installer.lock import Artifact, Lock, Package, local_paths
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
 from airgap_installer.plan import Plan, Variant, libc_floor, make_plan, merge, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project
 from airgap_installer.relock import GroupChoice, relock_for_groups
 from airgap_installer.sources import project_files, ship_tree, target_uv_toml
 from airgap_installer.target import Target, make_target
-from airgap_installer.uvbin import locate_uv_binary, run_uv, target_uv_wheel
+from airgap_installer.uvbin import locate_uv_binary, target_uv_wheel
 from airgap_installer.uvwheels import UV_VERSION
 
 log = logging.getLogger(__name__)
@@ -119,29 +120,6 @@ def default_python(project: Project) -> str:
     )
 
 
-def export_lock(project: Project, selection: Selection, *, offline: bool = False) -> Lock:
-    """The locked packages for the selection, as uv selects them. One uv call checks that uv.lock is
-    current (`--locked`: a stale lock is an error, never re-resolved) and exports it. It runs in the
-    project: uv writes `directory` paths relative to the working directory, not the project."""
-    if not project.lock_path.is_file():
-        raise LockError(f"no uv.lock in {project.root}")
-    # uv needs some interpreter that satisfies requires-python; naming ours spares its discovery
-    # (~0.1 s, more behind pyenv shims). The export itself does not depend on which one.
-    here = ".".join(map(str, sys.version_info[:3]))
-    python = ["--python", sys.executable] if project.requires_python.contains(here, prereleases=True) else []
-    try:
-        text = run_uv(["export", "--locked", *(["--offline"] if offline else []), *python, "--format",
-                       "pylock.toml", "--quiet", *selection.uv_args()], cwd=project.root)
-    except UvError as exc:
-        if "needs to be updated" in str(exc):
-            raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root}") from exc
-        if offline and "network" in str(exc):
-            raise LockError(f"uv.lock in {project.root} needs packages uv has not cached, so it is probably "
-                            f"out of date; --offline cannot check it") from exc
-        raise
-    return parse_pylock(text)
-
-
 def _runtime_files() -> list[tuple[str, bytes]]:
     """The stdlib-only runtime, as `airgap_runtime/` plus a zipapp `__main__.py`."""
     package = resources.files("airgap_installer.runtime")
@@ -223,7 +201,9 @@ def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target]
     project = load_project(request.project_dir)
     request = with_config(request, project)
     targets = resolve_targets(request, project)
-    return request, project, targets, export_lock(project, request.selection, offline=request.offline)
+    cache = Cache(request.cache_dir or default_cache_dir())
+    lock = export_lock(project, request.selection.uv_args(), cache, offline=request.offline)
+    return request, project, targets, lock
 
 
 def plan_only(request: BuildRequest) -> list[list[Variant]]:
@@ -261,7 +241,7 @@ def build(request: BuildRequest) -> list[BuildResult]:
                 f"pyproject.toml ([tool.uv] default-groups = {kept})",
                 "uv.lock (re-locked for those default groups; same versions)"))
             project = load_project(tree.project_dir)
-            lock = export_lock(project, request.selection, offline=request.offline)
+            lock = export_lock(project, request.selection.uv_args(), cache, offline=request.offline)
         archives: list[PythonArchive | None] = [None] * len(targets)
         if request.bundle_python or request.python_archive:
             archives = [bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,

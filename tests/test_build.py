@@ -37,6 +37,7 @@ def test_stale_lock_is_an_error_not_a_silent_relock(tiny_project: ProjectFactory
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     project = tiny_project()
     before = (project / "uv.lock").read_bytes()
+    assert run_cli(capsys, "build", str(project), "--dry-run")[0] == 0  # the export is now memoized
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"alpha", ', '"alpha", "gamma", '))
     rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "x.run"))
@@ -112,3 +113,15 @@ def test_unknown_tool_config_key(tiny_project: ProjectFactory, capsys: pytest.Ca
     project = tiny_project(extra_toml='\n[tool.airgap-installer]\nbundle_python = true\n')
     rc, _, err = run_cli(capsys, "build", str(project), "--dry-run")
     assert rc == 1 and "unknown key(s) in [tool.airgap-installer]: bundle_python" in err
+
+
+def test_unchanged_inputs_skip_the_uv_export(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tiny_project()
+    first = build(project, tmp_path / "a.run", "--python", PY)
+    monkeypatch.setenv("AIRGAP_INSTALLER_UV", "/bin/false")  # any uv call would now fail
+    second = build(project, tmp_path / "b.run", "--python", PY)
+    assert first.read_bytes() == second.read_bytes()
+    (project / "uv.lock").write_text((project / "uv.lock").read_text() + "\n")  # an input changed
+    with pytest.raises(AssertionError):
+        build(project, tmp_path / "c.run", "--python", PY)

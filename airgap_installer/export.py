@@ -1,0 +1,74 @@
+"""uv.lock + a selection -> the locked packages, as `uv export --locked` states them; memoized.
+
+One uv call both refuses a stale lock (`--locked`: an error telling to run `uv lock`, never a
+re-resolve) and applies uv's own selection rules (extras, groups, --no-dev, --package, forks). Its
+answer depends only on its inputs: uv's version, the arguments, uv.lock, the pyproject.toml of every
+local package, and uv's configuration (files and UV_* variables). The result is kept in the cache
+under a digest of all of them, so a rebuild whose inputs did not change skips the call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from airgap_installer.cache import Cache
+from airgap_installer.errors import LockError, UvError
+from airgap_installer.lock import Lock, local_paths, parse_pylock
+from airgap_installer.project import Project
+from airgap_installer.uvbin import run_uv
+from airgap_installer.uvwheels import UV_VERSION
+
+
+def _config_files() -> list[Path]:
+    """uv's user and system configuration files (they can change what `--locked` decides)."""
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    dirs = [Path(d) for d in os.environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(":") if d]
+    return [home / "uv" / "uv.toml", Path("/etc/uv/uv.toml"), *(d / "uv" / "uv.toml" for d in dirs)]
+
+
+def inputs_digest(project: Project, args: list[str], lock_text: str) -> str:
+    digest = hashlib.sha256()
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith("UV_"))
+    digest.update(json.dumps([UV_VERSION, str(project.root), args, env]).encode())
+    files = [project.root / "uv.toml", project.root / ".python-version", *_config_files()]
+    files += [project.root / path / "pyproject.toml" for path in local_paths(lock_text)]
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<none>")
+        digest.update(b"\0")
+    digest.update(lock_text.encode())
+    return digest.hexdigest()
+
+
+def export_lock(project: Project, args: list[str], cache: Cache, *, offline: bool = False) -> Lock:
+    if not project.lock_path.is_file():
+        raise LockError(f"no uv.lock in {project.root}")
+    lock_text = project.lock_path.read_text(encoding="utf-8")
+    memo = cache.root / "exports" / f"{inputs_digest(project, args, lock_text)}.pylock.toml"
+    if memo.is_file():
+        return parse_pylock(memo.read_text(encoding="utf-8"))
+    # uv needs some interpreter that satisfies requires-python; naming ours spares its discovery
+    # (~0.1 s, more behind pyenv shims). The export itself does not depend on which one.
+    here = ".".join(map(str, sys.version_info[:3]))
+    python = ["--python", sys.executable] if project.requires_python.contains(here, prereleases=True) else []
+    try:
+        # In the project: uv writes `directory` paths relative to the working directory.
+        text = run_uv(["export", "--locked", *(["--offline"] if offline else []), *python, "--format",
+                       "pylock.toml", "--quiet", *args], cwd=project.root)
+    except UvError as exc:
+        if "needs to be updated" in str(exc):
+            raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root}") from exc
+        if offline and "network" in str(exc):
+            raise LockError(f"uv.lock in {project.root} needs packages uv has not cached, so it is probably "
+                            f"out of date; --offline cannot check it") from exc
+        raise
+    lock = parse_pylock(text)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    tmp = memo.with_name(f".{memo.name}.{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, memo)
+    return lock
