@@ -261,20 +261,20 @@ def local_projects(tree: Tree) -> list[Project]:
     return [load_project((tree.project_dir / path).resolve()) for path in local_paths(lock_text)]
 
 
-def local_build_requirements(tree: Tree) -> list[str]:
+def local_build_requirements(locals_: list[Project]) -> list[str]:
     """Build requirements of the local packages uv may build on the target (uv_build needs none)."""
     reqs: set[str] = set()
-    for local in local_projects(tree):
+    for local in locals_:
         if not local.uses_uv_build:
             reqs.update(backend_requirements(local.build_requires, local.build_backend))
     return sorted(reqs)
 
 
-def launcher_scripts(project: Project, tree: Tree, selection: Selection) -> tuple[str, ...]:
+def launcher_scripts(project: Project, locals_: list[Project], selection: Selection) -> tuple[str, ...]:
     """The console scripts that get a PREFIX/bin launcher: the project's, or the selected members'."""
     if not (selection.package or selection.all_packages):
         return project.scripts
-    chosen = [p for p in local_projects(tree) if selection.all_packages or p.name == selection.package]
+    chosen = [p for p in locals_ if selection.all_packages or p.name == selection.package]
     return tuple(sorted({script for p in chosen for script in p.scripts}))
 
 
@@ -319,8 +319,9 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
             (s.package, built_by[(s.package.name, s.package.version)]) for s in plan.builds]
 
     backend_wheels: list[Artifact] = []
-    reqs = local_build_requirements(tree) if plan.sources else []
-    scripts = launcher_scripts(project, tree, request.selection)
+    locals_ = local_projects(tree)
+    reqs = local_build_requirements(locals_) if plan.sources else []
+    scripts = launcher_scripts(project, locals_, request.selection)
     if reqs:
         backend_plan = make_plan(resolve_backends(reqs, target, cache, offline=request.offline), target)
         backend_wheels = [s.artifact for s in backend_plan.wheels if s.artifact is not None]
