@@ -197,18 +197,18 @@ def stage(tree: Tree, dest: Path) -> Tree:
     return Tree(dest, tree.project_rel, [(rel, dest / rel, mode) for rel, _, mode in tree.files])
 
 
-def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target], Lock]:
+def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target], Lock, Cache]:
     project = load_project(request.project_dir)
     request = with_config(request, project)
     targets = resolve_targets(request, project)
     cache = Cache(request.cache_dir or default_cache_dir())
     lock = export_lock(project, request.selection.uv_args(), cache, offline=request.offline)
-    return request, project, targets, lock
+    return request, project, targets, lock, cache
 
 
 def plan_only(request: BuildRequest) -> list[list[Variant]]:
     """What `build` would bundle for each target (per patch-version range), and why; nothing is written."""
-    _, _, targets, lock = _prepare(request)
+    _, _, targets, lock, _ = _prepare(request)
     return [patch_variants(lock, target) for target in targets]
 
 
@@ -230,9 +230,8 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
 
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
-    request, project, targets, lock = _prepare(request)
+    request, project, targets, lock, cache = _prepare(request)
     tree = source_tree(project)
-    cache = Cache(request.cache_dir or default_cache_dir())
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
         if request.selection.groups_choice().excludes_defaults:
             tree = stage(tree, Path(tmp))
@@ -241,7 +240,8 @@ def build(request: BuildRequest) -> list[BuildResult]:
                 f"pyproject.toml ([tool.uv] default-groups = {kept})",
                 "uv.lock (re-locked for those default groups; same versions)"))
             project = load_project(tree.project_dir)
-            lock = export_lock(project, request.selection.uv_args(), cache, offline=request.offline)
+            # A staged copy lives in a new temporary directory each time: nothing to memoize.
+            lock = export_lock(project, request.selection.uv_args(), None, offline=request.offline)
         archives: list[PythonArchive | None] = [None] * len(targets)
         if request.bundle_python or request.python_archive:
             archives = [bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,

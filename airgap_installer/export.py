@@ -44,12 +44,13 @@ def inputs_digest(project: Project, args: list[str], lock_text: str) -> str:
     return digest.hexdigest()
 
 
-def export_lock(project: Project, args: list[str], cache: Cache, *, offline: bool = False) -> Lock:
+def export_lock(project: Project, args: list[str], cache: Cache | None, *, offline: bool = False) -> Lock:
+    """`cache` None: no memo (e.g. a staged copy in a temporary directory)."""
     if not project.lock_path.is_file():
         raise LockError(f"no uv.lock in {project.root}")
     lock_text = project.lock_path.read_text(encoding="utf-8")
-    memo = cache.root / "exports" / f"{inputs_digest(project, args, lock_text)}.pylock.toml"
-    if memo.is_file():
+    memo = cache.root / "exports" / f"{inputs_digest(project, args, lock_text)}.pylock.toml" if cache else None
+    if memo is not None and memo.is_file():
         return parse_pylock(memo.read_text(encoding="utf-8"))
     # uv needs some interpreter that satisfies requires-python; naming ours spares its discovery
     # (~0.1 s, more behind pyenv shims). The export itself does not depend on which one.
@@ -67,6 +68,8 @@ def export_lock(project: Project, args: list[str], cache: Cache, *, offline: boo
                             f"out of date; --offline cannot check it") from exc
         raise
     lock = parse_pylock(text)
+    if memo is None:
+        return lock
     memo.parent.mkdir(parents=True, exist_ok=True)
     tmp = memo.with_name(f".{memo.name}.{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
