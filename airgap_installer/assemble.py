@@ -418,7 +418,8 @@ def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree
             carved = [uv_member]
             if python:
                 # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
-                carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN))
+                carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN,
+                                            carved=True))
             for name, data in _runtime_files():
                 zw.add_bytes(name, data)
             zw.add_bytes("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +110,9 @@ def _release_sha256(url: str) -> str:
     """Look the archive up in its release's SHA256SUMS (uv's list carries no hashes)."""
     base, _, filename = url.rpartition("/")
     sums_url = f"{base}/SHA256SUMS"
+    import urllib.error  # with urllib.request: ~10 ms of start-up, paid only by --bundle-python
+    import urllib.request
+
     try:
         with urllib.request.urlopen(sums_url, timeout=60) as response:
             text = response.read().decode()

@@ -7,7 +7,7 @@ pylock.toml; we parse that, so selection follows uv's own rules. Every error nam
 
 from __future__ import annotations
 
-import sys
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,17 +15,7 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
 from airgap_installer.errors import LockError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-
-    def _parse_toml(text: str) -> dict[str, Any]:
-        return tomllib.loads(text)
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomlkit
-
-    def _parse_toml(text: str) -> dict[str, Any]:
-        return tomlkit.parse(text).unwrap()
+from airgap_installer.tomlread import parse_toml
 
 
 @dataclass(frozen=True)
@@ -145,7 +135,7 @@ def _package(table: Any, where: str) -> Package:
 def parse_pylock(text: str) -> Lock:
     """Parse the pylock.toml text that `uv export --format pylock.toml` printed."""
     try:
-        doc = _parse_toml(text)
+        doc = parse_toml(text)
     except Exception as exc:  # tomllib and tomlkit raise different types
         raise LockError(f"pylock.toml: not valid TOML ({exc})") from exc
     version = doc.get("lock-version")
@@ -161,11 +151,12 @@ def parse_pylock(text: str) -> Lock:
 _LOCAL_SOURCES = ("editable", "directory", "virtual")
 
 
-def local_paths(uv_lock_text: str) -> list[str]:
+@functools.lru_cache(maxsize=4)  # one build asks three times (export memo, source tree, local projects)
+def local_paths(uv_lock_text: str) -> tuple[str, ...]:
     """Every local package uv.lock knows (the project, workspace members, path dependencies), relative
     to the lock's directory, whatever the selection: `uv sync --locked` reads all of their metadata."""
     try:
-        doc = _parse_toml(uv_lock_text)
+        doc = parse_toml(uv_lock_text)
     except Exception as exc:
         raise LockError(f"uv.lock: not valid TOML ({exc})") from exc
     paths = set()
@@ -176,4 +167,4 @@ def local_paths(uv_lock_text: str) -> list[str]:
         for key in _LOCAL_SOURCES:
             if isinstance(source.get(key), str):
                 paths.add(source[key])
-    return sorted(paths)
+    return tuple(sorted(paths))

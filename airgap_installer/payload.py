@@ -2,8 +2,9 @@
 
 Why our own writer (about 150 lines) and not zipfile: we need (1) a member copied as the raw deflate
 stream of the uv wheel (no recompression: 1.8 s saved per build), (2) 4096-aligned data for members
-the shell carves with dd, (3) one pass per file that computes CRC-32 and sha256 while copying (CRC is
-written after the data in a data descriptor), and (4) the whole payload's sha256 as it is written.
+the shell carves with dd, (3) one pass per file that computes its CRC-32 while copying (CRC is written
+after the data in a data descriptor), and (4) the whole payload's sha256 as it is written (the carved
+members also get their own, for the header's carve table).
 Readers (`unzip`, `python -m zipfile`, zipimport) all read it: offsets are absolute, like `zip -A`.
 """
 
@@ -35,7 +36,7 @@ class Member:
     crc: int
     method: int
     mode: int
-    sha256: str  # of the data as stored (for carved members: what the shell hashes)
+    sha256: str  # of the data as stored, for members the shell carves ("" for the others)
 
 
 def dos_datetime(epoch: int | None) -> tuple[int, int]:
@@ -140,26 +141,28 @@ class ZipWriter:
         self.members.append(m)
         return m
 
-    def add_file(self, name: str, path: Path, mode: int = 0o644, align: int = 0) -> Member:
-        """Copy a file in stored form; CRC and sha256 computed in the same pass (data descriptor)."""
+    def add_file(self, name: str, path: Path, mode: int = 0o644, align: int = 0, *, carved: bool = False) -> Member:
+        """Copy a file in stored form, its CRC computed in the same pass (data descriptor). A member the
+        header carves gets its own sha256 for the carve table; the payload's sha256 covers the rest."""
         raw = self._claim(name)
         size = path.stat().st_size
         header_offset = self._out.pos
         flags = _UTF8 | _DESCRIPTOR
         self._local_header(raw, flags, STORED, 0, size, size, align)
         offset = self._out.pos
-        crc, digest, copied = 0, hashlib.sha256(), 0
+        crc, digest, copied = 0, hashlib.sha256() if carved else None, 0
         with path.open("rb") as f:
             while chunk := f.read(CHUNK):
                 crc = zlib.crc32(chunk, crc)
-                digest.update(chunk)
+                if digest:
+                    digest.update(chunk)
                 copied += len(chunk)
                 self._out.write(chunk)
         if copied != size:
             raise OSError(f"{path} changed size while it was copied")
         big = size >= _U32
         self._out.write(struct.pack("<IIQQ" if big else "<IIII", 0x08074B50, crc, size, size))
-        m = Member(name, offset, size, size, crc, STORED, mode, digest.hexdigest())
+        m = Member(name, offset, size, size, crc, STORED, mode, digest.hexdigest() if digest else "")
         self._central_entry(raw, flags, m, header_offset)
         self.members.append(m)
         return m

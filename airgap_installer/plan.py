@@ -138,12 +138,22 @@ def patch_variants(lock: Lock, target: Target, max_patch: int = 49) -> list[Vari
         exact = (version[0], version[1], version[2])
         return [Variant(exact, exact, make_plan(lock, target))]
     ranker = WheelRanker(target.tags())  # tags do not depend on the patch version; markers may
-    if not any(p.marker and "full_version" in str(p.marker) for p in lock.packages):
+    forking = list({str(p.marker): p.marker for p in lock.packages
+                    if p.marker is not None and "full_version" in str(p.marker)}.values())
+    if not forking:
         return [Variant((*target.python, 0), None, make_plan(lock, target, ranker))]
     variants: list[Variant] = []
     major, minor = target.python
+    verdicts: tuple[bool, ...] | None = None
     for patch in range(max_patch + 1):
-        plan = make_plan(lock, replace(target, python_full=f"{major}.{minor}.{patch}"), ranker)
+        at_patch = replace(target, python_full=f"{major}.{minor}.{patch}")
+        env = at_patch.marker_environment()
+        # Only the markers on python_full_version can change between patches: plan again when they do.
+        now = tuple(m.evaluate(env) for m in forking)
+        if now == verdicts:
+            continue
+        verdicts = now
+        plan = make_plan(lock, at_patch, ranker)
         if variants and _signature(variants[-1].plan) == _signature(plan):
             continue
         if variants:

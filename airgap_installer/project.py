@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from airgap_installer.errors import ProjectError
+from airgap_installer.tomlread import TOMLError, parse_toml
 from airgap_installer.uvwheels import UV_VERSION
 
 # Keys of [tool.airgap-installer] and the build option each one defaults.
@@ -63,8 +63,8 @@ def load_project(root: Path) -> Project:
     if not path.is_file():
         raise ProjectError(f"no pyproject.toml in {root}", hint="pass the project directory, e.g. `build .`")
     try:
-        doc = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
-    except (tomlkit.exceptions.TOMLKitError, UnicodeDecodeError) as exc:
+        doc = parse_toml(path.read_text(encoding="utf-8"))
+    except (TOMLError, UnicodeDecodeError) as exc:
         raise ProjectError(f"{path}: not valid TOML ({exc})") from exc
     project = _get(doc, "project", dict, "", None)
     if project is None:

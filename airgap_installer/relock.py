@@ -16,7 +16,7 @@ from typing import Any
 import tomlkit
 
 from airgap_installer.errors import LockError
-from airgap_installer.lock import _parse_toml
+from airgap_installer.tomlread import parse_toml
 from airgap_installer.uvbin import run_uv
 
 
@@ -53,7 +53,7 @@ def kept_groups(pyproject: dict[str, Any], choice: GroupChoice) -> list[str]:
 
 
 def _locked_versions(lock_path: Path) -> dict[tuple[str, str], str]:
-    doc = _parse_toml(lock_path.read_text(encoding="utf-8"))
+    doc = parse_toml(lock_path.read_text(encoding="utf-8"))
     return {(p["name"], str(p.get("version", ""))): str(p.get("source", "")) for p in doc.get("package", [])}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import tomlkit
 
 from airgap_installer.errors import ProjectError
+from airgap_installer.tomlread import TOMLError, parse_toml
 
 # Never shipped: environments, caches, VCS metadata, build output.
 EXCLUDED_DIRS = frozenset(
@@ -82,12 +83,12 @@ def target_uv_toml(root: Path) -> str:
     settings: dict[str, Any] = {}
     try:
         if existing.is_file():
-            settings = tomlkit.parse(existing.read_text(encoding="utf-8")).unwrap()
+            settings = parse_toml(existing.read_text(encoding="utf-8"))
         else:
-            pyproject = tomlkit.parse((root / "pyproject.toml").read_text(encoding="utf-8")).unwrap()
+            pyproject = parse_toml((root / "pyproject.toml").read_text(encoding="utf-8"))
             tool_uv = pyproject.get("tool", {}).get("uv", {})
             settings = {k: v for k, v in tool_uv.items() if k not in PROJECT_ONLY_KEYS}
-    except tomlkit.exceptions.TOMLKitError as exc:
+    except TOMLError as exc:
         raise ProjectError(f"cannot read the project's uv settings: {exc}") from exc
     # Indexes and find-links of the build machine mean nothing on the target.
     for key in ("find-links", "no-index", "offline", "python-downloads"):

@@ -40,7 +40,7 @@ def test_a_file_that_does_not_match_the_lock_is_refused(local_index: LocalIndex,
 
 def test_missing_file_fails_after_retries(local_index: LocalIndex, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("airgap_installer.fetch.time.sleep", lambda _: None)
+    monkeypatch.setattr("airgap_installer.download.time.sleep", lambda _: None)
     gone = Artifact(local_index.url.rsplit("/simple", 1)[0] + "/files/nope-1.0-py3-none-any.whl", "a" * 64, None,
                     "nope-1.0-py3-none-any.whl")
     with pytest.raises(FetchError, match="HTTP 404"):
