@@ -182,13 +182,8 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split("."))
 
 
-def pins_for(manifest: dict[str, Any], python: str) -> list[str]:
+def pins_for(manifest: dict[str, Any], version: tuple[int, ...]) -> list[str]:
     """The pins for this interpreter's exact version: a lock may fork inside one minor version."""
-    out = subprocess.run([python, "-I", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise InstallError(f"cannot run {python} to read its version")
-    version = _version(out.stdout.strip())
     for variant in manifest["pin_variants"]:
         if _version(variant["first"]) <= version and (variant["last"] is None or version <= _version(variant["last"])):
             return list(variant["pins"])
@@ -204,7 +199,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     extract_prefix(zf, "project/", release)
     extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
     _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
-    pins = pins_for(manifest, python)
+    pins = pins_for(manifest, tuple(sys.version_info[:3]))  # the header runs us with the target's Python
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
     (meta / "bin").mkdir(parents=True, exist_ok=True)
     try:

@@ -1,4 +1,7 @@
-"""Entry point of the runtime: `python -I installer.run {install,list,extract} ...`."""
+"""Entry point of the runtime: `python -I installer.run {install,list,extract} ...`.
+
+The header runs `install` with the very interpreter the venv is made from (`--python`), so the
+runtime reads the target's exact version from sys.version_info."""
 
 from __future__ import annotations
 
