@@ -274,6 +274,9 @@ def main() -> int:
     parser.add_argument("--projects", default="example,large,xl,bigwheel")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    # nox points UV_PROJECT_ENVIRONMENT at its own venv: `uv sync` of a project would empty it.
+    for name in ("UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV"):
+        os.environ.pop(name, None)
     results = {}
     with tempfile.TemporaryDirectory(prefix="airgap-bench-") as tmp:
         root = Path(tmp)
