@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def fetch(artifacts: Iterable[Artifact], cache: Cache, *, base: Path, offline: b
         )
     from airgap_installer.download import download_all  # the network stack, only when it is needed
 
-    errors = download_all(list(missing.values()), cache, base=base, jobs=jobs)
+    errors = download_all(list(missing.values()), cache, base=base, jobs=jobs,
+                          progress=sys.stderr if sys.stderr.isatty() else None)
     if errors:
         raise FetchError("; ".join(errors))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from airgap_installer.cache import Cache
+from airgap_installer.download import download_all
 from airgap_installer.errors import FetchError
 from airgap_installer.fetch import fetch
 from airgap_installer.lock import Artifact
@@ -45,3 +48,27 @@ def test_missing_file_fails_after_retries(local_index: LocalIndex, tmp_path: Pat
                     "nope-1.0-py3-none-any.whl")
     with pytest.raises(FetchError, match="HTTP 404"):
         fetch([gone], Cache(tmp_path / "c"), base=tmp_path, offline=False)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_one_progress_line(local_index: LocalIndex, tmp_path: Path) -> None:
+    names = ("alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl")
+    wanted = [artifact(local_index, n) for n in names]
+    sized = [replace(a, size=(local_index.files / a.filename).stat().st_size) for a in wanted]
+    terminal = Terminal()
+    assert download_all(sized, Cache(tmp_path / "c"), base=tmp_path, jobs=2, progress=terminal) == []
+    text = terminal.getvalue()
+    total = sum(a.size or 0 for a in sized) / 1e6
+    # Redrawn in place (carriage return, erase to end of line), ending at the full count, then a newline.
+    assert text.startswith("\rdownloading ") and text.endswith("\n")
+    assert text.rstrip("\n").rsplit("\r", 1)[-1] == f"downloading 3/3 files, {total:.1f}/{total:.1f} MB\x1b[K"
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(local_index: LocalIndex, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    fetch([artifact(local_index, "alpha-1.0-py3-none-any.whl")], Cache(tmp_path / "c"), base=tmp_path, offline=False)
+    assert capsys.readouterr().err == ""
