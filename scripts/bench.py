@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import gzip
 import hashlib
 import json
 import os
 import platform
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -169,8 +172,8 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
     r["file size, MB"] = out.stat().st_size / 1e6
     r["floor size: wheels + gzip -6 uv, MB"] = (wheel_bytes + len(gzip.compress(uv_raw, 6))) / 1e6
 
-    for label, where in install_places(work):
-        ours, hand = install_times(out, where, uv_raw, runs, env)
+    for label, where, reuse in install_places(work):
+        ours, hand = install_times(out, where, uv_raw, runs, env, reuse)
         r[f"install (.run, all checks), {label}"] = ours
         r[f"install, hand recipe, {label}"] = hand
     r["packages"] = len(wheels)
@@ -179,55 +182,61 @@ def bench_project(name: str, project: Path, work: Path, runs: int) -> dict[str, 
     return r
 
 
-def install_places(work: Path) -> list[tuple[str, Path]]:
-    """Installs are timed on the disk and, when there is room, on a tmpfs. This VM's disk write-back
-    makes the same `uv pip install` of 130 wheels take 2 to 14 s in back-to-back runs; in memory the
-    ratio shows our own work."""
-    places = [("disk", work / "disk")]
+def install_places(work: Path) -> list[tuple[str, Path, bool]]:
+    """Installs are timed on the disk and, when there is room, on a tmpfs: (label, directory, whether
+    runs may delete the previous run's files). This VM's disk makes the same `uv pip install` of 130
+    wheels take 2 to 14 s in back-to-back runs; in memory the ratio shows our own work. On the disk
+    every run gets new directories, removed only at the end: deleting gigabytes on this ext4 mount
+    (`discard`) stalls the writes of whatever runs next."""
+    places = [("disk", work / "disk", False)]
     shm = Path("/dev/shm")
     if shm.is_dir() and shutil.disk_usage(shm).free > 16 * 1024**3:
-        places.append(("tmpfs", Path(tempfile.mkdtemp(prefix="airgap-bench-", dir=shm))))
+        places.append(("tmpfs", Path(tempfile.mkdtemp(prefix="airgap-bench-", dir=shm)), True))
     return places
 
 
-def install_times(out: Path, where: Path, uv_raw: bytes, runs: int, env: dict[str, str]) -> tuple[float, float]:
+def install_times(out: Path, where: Path, uv_raw: bytes, runs: int, env: dict[str, str],
+                  reuse: bool) -> tuple[float, float]:
     """Best-of-`runs` seconds of our install and of the hand recipe over the same file, interleaved so
     that both meet the same state of the disk. The hand recipe: sha256sum it, unzip it, uv venv,
     uv pip install --offline --no-index --no-deps of every wheel, the project editable."""
     where.mkdir(parents=True, exist_ok=True)
-    prefix, hand, hand_cache = where / "prefix", where / "hand", where / "hc"
-    wheel_list = where / "wheels.txt"
-    wheel_list.write_text("".join(f"{hand}/wheelhouse/{name}\n" for name in wheels_for_this_python(out)))
     uvbin = where / "uv"
     uvbin.write_bytes(uv_raw)
     uvbin.chmod(0o755)
-    recipe = textwrap.dedent(f"""\
-        set -e
-        sha256sum {out} > /dev/null
-        unzip -q {out} -d {hand} 2>/dev/null || true
-        cd {hand}/project
-        {uvbin} venv -q --no-config --python {BASE_PYTHON} .venv
-        {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python \
-            -r {wheel_list}
-        {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python -e .
-        """)
-    def fresh(*dirs: Path) -> Callable[[], None]:
-        def remove() -> None:
-            for d in dirs:
-                shutil.rmtree(d, ignore_errors=True)
-        return remove
+    wheels = wheels_for_this_python(out)
 
-    ours: list[float] = []
-    theirs: list[float] = []
+    def ours(run_dir: Path) -> None:
+        run(["sh", str(out), "--prefix", str(run_dir / "prefix"), "-y", "-q", "--python", BASE_PYTHON])
+
+    def hand(run_dir: Path) -> None:
+        (run_dir / "wheels.txt").write_text("".join(f"{run_dir}/hand/wheelhouse/{name}\n" for name in wheels))
+        recipe = textwrap.dedent(f"""\
+            set -e
+            sha256sum {out} > /dev/null
+            unzip -q {out} -d {run_dir}/hand 2>/dev/null || true
+            cd {run_dir}/hand/project
+            {uvbin} venv -q --no-config --python {BASE_PYTHON} .venv
+            {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python \
+                -r {run_dir}/wheels.txt
+            {uvbin} pip install -q --no-config --offline --no-index --no-deps --python .venv/bin/python -e .
+            """)
+        run(["sh", "-c", recipe], env={**env, "UV_CACHE_DIR": str(run_dir / "hc")})
+
+    times: dict[str, list[float]] = {"ours": [], "hand": []}
     try:
-        for _ in range(runs):
-            ours.append(best(1, fresh(prefix), lambda: run(
-                ["sh", str(out), "--prefix", str(prefix), "-y", "-q", "--python", BASE_PYTHON])))
-            theirs.append(best(1, fresh(hand, hand_cache),
-                               lambda: run(["sh", "-c", recipe], env={**env, "UV_CACHE_DIR": str(hand_cache)})))
+        for i in range(runs):
+            for name, action in (("ours", ours), ("hand", hand)):
+                run_dir = where / (name if reuse else f"{name}-{i}")
+
+                def setup(run_dir: Path = run_dir) -> None:
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                    run_dir.mkdir()
+
+                times[name].append(best(1, setup, functools.partial(action, run_dir)))
     finally:
         shutil.rmtree(where, ignore_errors=True)
-    return min(ours), min(theirs)
+    return min(times["ours"]), min(times["hand"])
 
 
 def wheels_for_this_python(run_file: Path) -> list[str]:
@@ -244,6 +253,46 @@ def wheels_for_this_python(run_file: Path) -> list[str]:
             return [files[tuple(pin.split(" ")[0].split("=="))] for pin in variant["pins"]]
     raise SystemExit("no pins for this Python in the installer")
 
+
+def uv_codecs(root: Path, runs: int) -> str:
+    """How to carry the uv binary: each codec present here, by what it costs the build, the file and
+    the target host (decode time; whether busybox, the smallest host we support, can decode it)."""
+    from airgap_installer.cache import Cache
+    from airgap_installer.fetch import fetch
+    from airgap_installer.target import make_target
+    from airgap_installer.uvbin import locate_uv_binary, target_uv_wheel
+
+    root.mkdir(parents=True, exist_ok=True)
+    cache = Cache(root / "cache")
+    wheel = target_uv_wheel(make_target(PY, "x86_64-manylinux_2_28"))
+    fetch([wheel], cache, base=root, offline=False)
+    member = locate_uv_binary(cache.path(wheel.sha256))
+    with member.wheel.open("rb") as f:
+        f.seek(member.data_offset)
+        stream = f.read(member.compress_size)
+    binary = root / "uv"
+    binary.write_bytes(zlib.decompress(stream, -15))
+
+    def row(label: str, cost: str, packed: Path, decode: str, busybox: str) -> str:
+        seconds = best(runs, lambda: None, lambda: run(["sh", "-c", f"{decode} < {packed} > /dev/null"]))
+        return f"| {label} | {cost} | {packed.stat().st_size / 1e6:.1f} | {seconds:.2f} | {busybox} |"
+
+    # Ours: the wheel's raw deflate stream, which the header wraps in a gzip header and trailer.
+    ours = root / "uv.deflate.gz"
+    ours.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + stream
+                     + struct.pack("<II", member.crc, member.file_size & 0xFFFFFFFF))
+    rows = [row("deflate stream copied from the uv wheel (ours)", "a copy", ours, "gzip -dc", "yes")]
+    codecs = [("gzip -6, recompressed", "gzip -6 -c", "gzip -dc", "yes"), ("xz -6", "xz -6 -T1 -c", "xz -dc", "yes"),
+              ("zstd -19", "zstd -19 -q -c", "zstd -dc", "no"), ("stored", "cat", "cat", "yes")]
+    for label, encode, decode, busybox in codecs:
+        if shutil.which(encode.split()[0]) is None:
+            continue
+        packed = root / f"uv.{encode.split()[0]}"
+        start = time.perf_counter()
+        run(["sh", "-c", f"{encode} < {binary} > {packed}"])
+        rows.append(row(label, f"{time.perf_counter() - start:.2f} s", packed, decode, busybox))
+    return (f"| uv binary ({binary.stat().st_size / 1e6:.1f} MB) as | build cost | MB in the file "
+            "| decode on the target, s | busybox decodes it |\n|---|---|---|---|---|\n" + "\n".join(rows))
 
 def table(results: dict[str, dict[str, float]]) -> str:
     if not results:
@@ -294,11 +343,13 @@ def main() -> int:
             results[name] = bench_project(name, project, work, args.runs)
             print(f"{name}: done", file=sys.stderr)
         rss = big_wheel_rss(root / "bigwheel") if "bigwheel" in args.projects.split(",") else None
+        codecs = uv_codecs(root / "codecs", args.runs)
     text = (f"Seconds unless stated; best of {args.runs}; {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {PY}, uv {subprocess.run([UV, '--version'], capture_output=True, text=True).stdout.split()[1]}."
             f"\n\n{table(results)}\n")
     if rss is not None:
         text += f"\nBuilder peak RSS with one 1 GiB wheel: {rss:.0f} MB (goal <= 150, flat in wheel size).\n"
+    text += f"\n{codecs}\n"
     print(text)
     if args.out:
         args.out.write_text(f"# Benchmarks\n\nGenerated by `nox -s bench -- --out docs/benchmarks.md` "
