@@ -24,7 +24,7 @@ from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
 from airgap_installer.lock import Artifact, Lock, Package, local_paths
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
-from airgap_installer.plan import Plan, Variant, libc_floor, make_plan, merge, patch_variants, pin_lines
+from airgap_installer.plan import Plan, Variant, direct_url, libc_floor, make_plan, merge, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project
 from airgap_installer.relock import GroupChoice, relock_for_groups
 from airgap_installer.sources import project_files, ship_tree, target_uv_toml
@@ -364,10 +364,9 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
              "pins": pin_lines(installs_of(v.plan))}
             for v in variants
         ],
-        "git": [
-            {"name": p.name, "version": p.version, "url": p.vcs.url, "commit": p.vcs.commit,
-             "requested_revision": p.vcs.requested_revision, "subdirectory": p.vcs.subdirectory}
-            for p, _ in built if p.vcs is not None
+        "direct_urls": [
+            {"name": p.name, "version": p.version, "direct_url": record}
+            for p, _ in sorted(installs, key=lambda i: i[0].name) if (record := direct_url(p)) is not None
         ],
         "packages": [
             {"name": s.package.name, "version": s.package.version, "action": s.action, "reason": s.reason,

@@ -57,12 +57,14 @@ def _checkout(package: Package, dest: Path) -> Path:
 
 
 def build_key(package: Package, target: Target) -> str:
-    source = package.vcs.commit if package.vcs else (package.sdist.sha256 if package.sdist else "")
+    sdist = package.sdist or package.archive
+    source = package.vcs.commit if package.vcs else (sdist.sha256 if sdist else "")
     return hashlib.sha256(json.dumps([package.name, package.version, source, target.slug]).encode()).hexdigest()
 
 
 def build_wheel(package: Package, target: Target, cache: Cache) -> Artifact:
-    """The wheel for a git package or an sdist-only registry package, built once and cached."""
+    """The wheel for a git package, an sdist-only registry package or a direct URL sdist, built once and
+    cached."""
     done = cache.root / "built" / build_key(package, target)
     existing = sorted(done.glob("*.whl")) if done.is_dir() else []
     if existing:
@@ -73,9 +75,10 @@ def build_wheel(package: Package, target: Target, cache: Cache) -> Artifact:
             if package.vcs is not None:
                 source = _checkout(package, work / "src")
             else:
-                assert package.sdist is not None
-                source = work / package.sdist.filename
-                shutil.copyfile(cache.path(package.sdist.sha256), source)
+                sdist = package.sdist or package.archive  # a registry sdist or a direct URL one
+                assert sdist is not None
+                source = work / sdist.filename
+                shutil.copyfile(cache.path(sdist.sha256), source)
             built = _uv_build(source, work / "out", target)
             if WheelRanker(target.tags()).rank(built.name) is None:
                 raise PlanError(

@@ -17,8 +17,8 @@ from airgap_installer.target import Target
 @dataclass(frozen=True)
 class Step:
     """What happens to one locked package: `ship` its locked wheel; `build` a wheel on the build side (git
-    dependencies, sdist-only registry packages); `source` (a local package: shipped as source and built by
-    `uv sync` on the target); or `skip` (its marker is false for the target)."""
+    dependencies, sdist-only registry packages, direct URL sdists); `source` (a local package: shipped as
+    source and built by `uv sync` on the target); or `skip` (its marker is false for the target)."""
 
     package: Package
     action: str
@@ -42,6 +42,23 @@ class Plan:
     @property
     def sources(self) -> list[Step]:
         return [s for s in self.steps if s.action == "source"]
+
+
+def direct_url(package: Package) -> dict[str, object] | None:
+    """The `direct_url.json` uv writes when it installs a git or direct URL package itself. Written
+    next to the same package installed from our wheelhouse, it makes `uv sync --locked` see the locked
+    source (docs/uv-facts.md): uv neither runs git nor downloads the URL on the target."""
+    if package.vcs is not None:
+        vcs_info = {"vcs": "git", "commit_id": package.vcs.commit}
+        if package.vcs.requested_revision:
+            vcs_info["requested_revision"] = package.vcs.requested_revision
+        record: dict[str, object] = {"url": package.vcs.url, "vcs_info": vcs_info}
+        if package.vcs.subdirectory:
+            record["subdirectory"] = package.vcs.subdirectory
+        return record
+    if package.archive is not None:
+        return {"url": package.archive.url, "archive_info": {}}
+    return None
 
 
 def pin_lines(installs: Iterable[tuple[Package, Artifact]]) -> list[str]:
@@ -93,8 +110,19 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> 
             steps.append(Step(package, "build", None, f"git {package.vcs.url if package.vcs else ''}: "
                               "wheel built on the build side"))
             continue
-        if package.kind != "registry":
-            problems.append(f"{package.name}: direct URL archives are not supported yet")
+        if package.kind == "archive" and package.archive is not None:
+            archive = package.archive
+            if not archive.url.startswith(("https://", "http://")):
+                problems.append(f"{package.name}: local archive dependencies ({archive.url}) are not supported; "
+                                "depend on its source directory, or publish it to an index")
+            elif not archive.filename.endswith(".whl"):
+                steps.append(Step(package, "build", archive, f"direct URL sdist {archive.url}: wheel built on the "
+                                  "build side"))
+            elif ranker.rank(archive.filename) is None:
+                problems.append(f"{package.name}: the direct URL wheel {archive.filename} does not run on "
+                                f"{target.slug}")
+            else:
+                steps.append(Step(package, "ship", archive, f"direct URL wheel {archive.url}"))
             continue
         wheel = ranker.best(package.wheels)
         if wheel is None and package.sdist is not None:

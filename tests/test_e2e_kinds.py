@@ -1,13 +1,15 @@
 """Every kind of dependency installs offline, and uv sees the result in sync with the lock (issue 4).
 
 The fixture workspace has: an sdist-only registry package (docopt 0.6.2), a git dependency built with
-hatchling and served from a local repository through file://, a sibling path dependency built with
-setuptools, a workspace member built with uv_build, an optional extra and a dev group. The install
-runs with no network and with the git repository, the sources and the build caches out of reach.
+hatchling and served from a local repository through file://, a direct URL wheel and a direct URL
+sdist served over HTTP on 127.0.0.1, a sibling path dependency built with setuptools, a workspace
+member built with uv_build, an optional extra and a dev group. The install runs with no network and
+with the git repository, the sources and the build caches out of reach.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -18,11 +20,12 @@ import pytest
 from airgap_installer.uvbin import builder_uv
 from tests.conftest import target_python
 from tests.helpers import build, install, uv_in
+from tests.index import LocalIndex, make_wheel
 from tests.jail import Jail
 
 pytestmark = pytest.mark.pypi
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
-IMPORT_ALL = "import docopt, gitdep, pathdep, member, six; print('all imported')"
+IMPORT_ALL = "import docopt, gitdep, pathdep, member, six, urlwheel, urlsdist; print('all imported')"
 
 
 def write(path: Path, text: str) -> None:
@@ -36,8 +39,24 @@ def git(*args: str, cwd: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def workspace(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex) -> Path:
     root = tmp_path_factory.mktemp("kinds")
+    served = local_index.root / "direct"  # http://127.0.0.1:PORT/direct/..., outside the index pages
+    served.mkdir(exist_ok=True)
+    make_wheel(served, "urlwheel", "1.0")
+    write(root / "urlsdist" / "pyproject.toml", """\
+        [project]
+        name = "urlsdist"
+        version = "2.0"
+        requires-python = ">=3.9"
+        [build-system]
+        requires = ["uv_build>=0.13,<0.14"]
+        build-backend = "uv_build"
+        """)
+    write(root / "urlsdist" / "src" / "urlsdist" / "__init__.py", 'VALUE = "from a URL sdist"\n')
+    subprocess.run([builder_uv(), "build", "--sdist", "--quiet", "--out-dir", str(served), str(root / "urlsdist")],
+                   check=True)
+    base = f"http://127.0.0.1:{local_index.port}/direct"
     repo = root / "gitrepo"
     write(repo / "pyproject.toml", """\
         [project]
@@ -87,7 +106,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         name = "demo"
         version = "1.0.0"
         requires-python = ">=3.9"
-        dependencies = ["docopt==0.6.2", "gitdep", "pathdep", "member", "six"]
+        dependencies = ["docopt==0.6.2", "gitdep", "pathdep", "member", "six",
+                        "urlwheel @ {base}/urlwheel-1.0-py3-none-any.whl", "urlsdist @ {base}/urlsdist-2.0.tar.gz"]
         [project.optional-dependencies]
         yaml = ["pyyaml"]
         [project.scripts]
@@ -136,6 +156,11 @@ def test_default_selection(workspace: Path, airgap: Jail, tmp_path: Path, builde
     # The git package is recorded as uv records a git install, so uv never runs git for it.
     direct_url = next((prefix / "current" / ".venv").glob("lib/python3*/site-packages/gitdep-0.3.0.dist-info"))
     assert '"vcs":"git"' in (direct_url / "direct_url.json").read_text()
+    # So are the direct URL packages: uv does not try to download them (the jail has no network).
+    site = next((prefix / "current" / ".venv").glob("lib/python3*/site-packages"))
+    for dist, filename in (("urlwheel-1.0", "urlwheel-1.0-py3-none-any.whl"), ("urlsdist-2.0", "urlsdist-2.0.tar.gz")):
+        record = json.loads((site / f"{dist}.dist-info" / "direct_url.json").read_text())
+        assert record["url"].endswith(f"/direct/{filename}") and record["archive_info"] == {}
     # The path dependency sits beside the project, as in the repository.
     assert (prefix / "current" / ".." / "pathdep" / "pyproject.toml").is_file()
     # pyproject.toml and uv.lock are the repository's own.

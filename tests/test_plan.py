@@ -6,7 +6,7 @@ import pytest
 
 from airgap_installer.errors import PlanError
 from airgap_installer.lock import parse_pylock
-from airgap_installer.plan import make_plan, merge, patch_variants, pin_lines
+from airgap_installer.plan import direct_url, make_plan, merge, patch_variants, pin_lines
 from airgap_installer.target import make_target
 
 H = "0" * 63
@@ -96,6 +96,53 @@ vcs = {{ type = "git", url = "file:///repo", requested-revision = "v0.3.0", comm
     assert set(builds) == {"docopt", "gitdep"}
     assert builds["docopt"].artifact is not None and builds["docopt"].artifact.filename == "docopt-0.6.2.tar.gz"
     assert builds["gitdep"].package.vcs is not None and builds["gitdep"].package.vcs.commit == "a" * 40
+
+
+def test_direct_url_wheels_ship_and_sdists_are_built_and_both_keep_their_url() -> None:
+    lock = parse_pylock(LOCK + f"""
+[[packages]]
+name = "urlwheel"
+version = "1.0"
+archive = {wheel("urlwheel-1.0-py3-none-any.whl", 6)}
+
+[[packages]]
+name = "urlsdist"
+version = "2.0"
+archive = {wheel("urlsdist-2.0.tar.gz", 7)}
+""")
+    plan = make_plan(lock, make_target("3.12", "linux"))
+    steps = {s.package.name: s for s in plan.steps}
+    assert steps["urlwheel"].action == "ship" and steps["urlwheel"].artifact is not None
+    assert steps["urlwheel"].artifact.filename == "urlwheel-1.0-py3-none-any.whl"
+    assert steps["urlsdist"].action == "build" and steps["urlsdist"].artifact is not None
+    assert steps["urlsdist"].artifact.filename == "urlsdist-2.0.tar.gz"
+    # What uv itself writes for a package it installed from that URL: the target's uv sees it as locked.
+    url = "https://files.example/urlwheel-1.0-py3-none-any.whl"
+    assert direct_url(steps["urlwheel"].package) == {"url": url, "archive_info": {}}
+    assert direct_url(steps["numpy"].package) is None
+
+
+def test_a_direct_url_wheel_for_another_platform_is_an_error() -> None:
+    lock = parse_pylock(LOCK + f"""
+[[packages]]
+name = "native"
+version = "1.0"
+archive = {wheel("native-1.0-cp312-cp312-win_amd64.whl", 6)}
+""")
+    with pytest.raises(PlanError, match="direct URL wheel native-1.0-cp312-cp312-win_amd64.whl does not run on"):
+        make_plan(lock, make_target("3.12", "linux"))
+
+
+def test_a_local_archive_dependency_is_refused_with_a_way_out() -> None:
+    lock = parse_pylock(LOCK + f"""
+[[packages]]
+name = "delta"
+version = "1.0"
+archive = {{ path = "wheels/delta-1.0-py3-none-any.whl", hashes = {{ sha256 = "{H}6" }} }}
+""")
+    with pytest.raises(PlanError, match=r"delta: local archive dependencies \(wheels/delta-1.0-py3-none-any.whl\) "
+                                        "are not supported; depend on its source directory"):
+        make_plan(lock, make_target("3.12", "linux"))
 
 
 def test_every_package_without_a_wheel_is_listed_once() -> None:

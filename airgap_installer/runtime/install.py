@@ -137,11 +137,12 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def mark_git_installs(venv: Path, git: list[dict[str, Any]]) -> None:
-    """Record git packages (installed from wheels built on the build side) exactly as uv records a git
-    install, so uv sees them in sync with the lock and never runs git (docs/uv-facts.md)."""
+def mark_direct_installs(venv: Path, entries: list[dict[str, Any]]) -> None:
+    """Give git and direct URL packages (installed from our wheelhouse) the `direct_url.json` uv writes
+    when it installs them from their source, so uv sees them in sync with the lock and neither runs git
+    nor downloads (docs/uv-facts.md). The builder made each record."""
     site = _site_packages(venv)
-    for entry in git:
+    for entry in entries:
         wanted = (_normalize(entry["name"]), entry["version"])
         dist_info = next(
             (d for d in site.glob("*.dist-info")
@@ -149,14 +150,8 @@ def mark_git_installs(venv: Path, git: list[dict[str, Any]]) -> None:
             None,
         )
         if dist_info is None:
-            raise InstallError(f"{entry['name']} {entry['version']} is not installed; cannot mark it as a git install")
-        vcs_info: dict[str, str] = {"vcs": "git", "commit_id": entry["commit"]}
-        if entry.get("requested_revision"):
-            vcs_info["requested_revision"] = entry["requested_revision"]
-        direct_url: dict[str, Any] = {"url": entry["url"], "vcs_info": vcs_info}
-        if entry.get("subdirectory"):
-            direct_url["subdirectory"] = entry["subdirectory"]
-        (dist_info / "direct_url.json").write_text(json.dumps(direct_url, separators=(",", ":")))
+            raise InstallError(f"{entry['name']} {entry['version']} is not installed; cannot record its source")
+        (dist_info / "direct_url.json").write_text(json.dumps(entry["direct_url"], separators=(",", ":")))
         with open(dist_info / "RECORD", "a") as record:
             record.write(f"{dist_info.name}/direct_url.json,,\n")
 
@@ -221,8 +216,10 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
         run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
              "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
             cwd=project, env=env, log=log)
-    if manifest.get("git"):
-        mark_git_installs(project / ".venv", manifest["git"])
+    pinned = {line.split(" ", 1)[0] for line in pins}  # a lock forked by patch version pins a subset
+    direct = [e for e in manifest.get("direct_urls", []) if f"{e['name']}=={e['version']}" in pinned]
+    if direct:
+        mark_direct_installs(project / ".venv", direct)
     # --locked, not --frozen: the same call proves that uv.lock is current for pyproject.toml, which is
     # what plain `uv run` will check later; everything it installs is already here or built from source.
     progress.step("syncing the project (uv sync --locked)")
