@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -37,18 +38,62 @@ class InstallError(Exception):
 
 
 class Progress:
-    def __init__(self, quiet: bool, log: IO[str] | None = None) -> None:
+    """Timestamped step lines to stdout (unless quiet) and to the install log. On a terminal the current
+    step's line is redrawn every second with how long it has been running, so a long step (installing
+    hundreds of wheels) shows it is alive; a pipe gets each line once."""
+
+    TICK = 1.0
+
+    def __init__(self, quiet: bool, log: IO[str] | None = None, terminal: IO[str] | None = None) -> None:
         self.quiet = quiet
         self.log = log
+        self.terminal = terminal if terminal is not None and not quiet else None
         self.start = time.monotonic()
+        self._line = ""  # the step line drawn on the terminal, not yet ended with a newline
+        self._since = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def step(self, text: str) -> None:
-        line = f"[{time.monotonic() - self.start:5.1f}s] {text}"
-        if not self.quiet:
-            print(line, flush=True)
+        now = time.monotonic()
+        line = f"[{now - self.start:5.1f}s] {text}"
         if self.log:
             self.log.write(line + "\n")
             self.log.flush()
+        if self.terminal is None:
+            if not self.quiet:
+                print(line, flush=True)
+            return
+        with self._lock:
+            self._draw("\n" if self._line else "", line)
+            self._line, self._since = line, now
+        if self._ticker is None:
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+
+    def _draw(self, before: str, text: str) -> None:
+        assert self.terminal is not None
+        self.terminal.write(f"{before}\r{text}\x1b[K")
+        self.terminal.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.TICK):
+            with self._lock:
+                if self._line:
+                    self._draw("", f"{self._line} ({time.monotonic() - self._since:.0f}s)")
+
+    def close(self) -> None:
+        """End the live line; call before anything else is printed."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        with self._lock:
+            if self.terminal is not None and self._line:
+                self._draw("", self._line)
+                self.terminal.write("\n")
+                self.terminal.flush()
+            self._line = ""
 
 
 def _safe_target(root: Path, name: str) -> Path:
@@ -246,24 +291,27 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
         scratch = prefix / STATE / f"run.{os.getpid()}"
         meta.mkdir(parents=True)
         with open(meta / "install.log", "w") as log:
-            progress = Progress(quiet, log)
+            progress = Progress(quiet, log, terminal=sys.stdout if sys.stdout.isatty() else None)
             try:
-                build_release(zf, release, manifest, uv, python, scratch, progress, log)
-            except BaseException as exc:
-                # Keep the log (a rename: it needs no space), then remove the half-made release.
-                kept = prefix / STATE / f"failed-{release_id}.log"
-                log.flush()
-                os.replace(meta / "install.log", kept)
-                shutil.rmtree(release, ignore_errors=True)
-                if isinstance(exc, InstallError):
-                    exc.hint = "; ".join(filter(None, [exc.hint, f"the full output is in {kept}"]))
-                raise
+                try:
+                    build_release(zf, release, manifest, uv, python, scratch, progress, log)
+                except BaseException as exc:
+                    # Keep the log (a rename: it needs no space), then remove the half-made release.
+                    kept = prefix / STATE / f"failed-{release_id}.log"
+                    log.flush()
+                    os.replace(meta / "install.log", kept)
+                    shutil.rmtree(release, ignore_errors=True)
+                    if isinstance(exc, InstallError):
+                        exc.hint = "; ".join(filter(None, [exc.hint, f"the full output is in {kept}"]))
+                    raise
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+                activate(prefix, release_id, manifest, link_bin)
+                progress.step(f"installed {manifest['name']} {manifest['version']} into {prefix}")
+                for old in prune(prefix, keep):
+                    progress.step(f"removed old release {old}")
             finally:
-                shutil.rmtree(scratch, ignore_errors=True)
-            activate(prefix, release_id, manifest, link_bin)
-            progress.step(f"installed {manifest['name']} {manifest['version']} into {prefix}")
-            for old in prune(prefix, keep):
-                progress.step(f"removed old release {old}")
+                progress.close()  # ends the live line before anything else is printed
         if not quiet:
             script = manifest["scripts"][0] if manifest["scripts"] else "python"
             print(f"run it with: cd {prefix}/current && {prefix}/bin/uv run {script}")
