@@ -22,7 +22,7 @@ from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
-from airgap_installer.lock import Artifact, Lock, Package, local_paths
+from airgap_installer.lock import Artifact, Lock, Package, local_archives, local_paths
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
 from airgap_installer.plan import Plan, Variant, direct_url, libc_floor, make_plan, merge, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project
@@ -182,10 +182,12 @@ def in_project(project_rel: str, name: str) -> str:
 
 
 def source_tree(project: Project) -> Tree:
-    local = local_paths(project.lock_path.read_text(encoding="utf-8"))
-    root, rel = ship_tree(project.root, local)
+    lock_text = project.lock_path.read_text(encoding="utf-8")
+    local, archives = local_paths(lock_text), local_archives(lock_text)
+    root, rel = ship_tree(project.root, [*local, *archives])
     dirs = [project.root, *((project.root / d).resolve() for d in local)]
-    return Tree(root, rel, project_files(root, dirs, skip=[in_project(rel, "uv.toml")]))
+    wheels = [(project.root / a).resolve() for a in archives]
+    return Tree(root, rel, project_files(root, dirs, skip=[in_project(rel, "uv.toml")], also=wheels))
 
 
 def stage(tree: Tree, dest: Path) -> Tree:

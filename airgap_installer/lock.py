@@ -151,20 +151,29 @@ def parse_pylock(text: str) -> Lock:
 _LOCAL_SOURCES = ("editable", "directory", "virtual")
 
 
-@functools.lru_cache(maxsize=4)  # one build asks three times (export memo, source tree, local projects)
-def local_paths(uv_lock_text: str) -> tuple[str, ...]:
-    """Every local package uv.lock knows (the project, workspace members, path dependencies), relative
-    to the lock's directory, whatever the selection: `uv sync --locked` reads all of their metadata."""
+@functools.lru_cache(maxsize=4)  # one build asks several times (export memo, source tree, local projects)
+def _lock_sources(uv_lock_text: str) -> tuple[tuple[str, str], ...]:
+    """(kind, location) of every package source in uv.lock: ("registry", url), ("path", "wheels/x.whl"), ..."""
     try:
         doc = parse_toml(uv_lock_text)
     except Exception as exc:
         raise LockError(f"uv.lock: not valid TOML ({exc})") from exc
-    paths = set()
+    found = []
     for i, package in enumerate(doc.get("package", [])):
         source = package.get("source", {})
         if not isinstance(source, dict):
             raise LockError(f"uv.lock: package[{i}].source must be a table")
-        for key in _LOCAL_SOURCES:
-            if isinstance(source.get(key), str):
-                paths.add(source[key])
-    return tuple(sorted(paths))
+        found += [(key, value) for key, value in source.items() if isinstance(value, str)]
+    return tuple(found)
+
+
+def local_paths(uv_lock_text: str) -> tuple[str, ...]:
+    """Every local package uv.lock knows (the project, workspace members, path dependencies), relative
+    to the lock's directory, whatever the selection: `uv sync --locked` reads all of their metadata."""
+    return tuple(sorted({value for key, value in _lock_sources(uv_lock_text) if key in _LOCAL_SOURCES}))
+
+
+def local_archives(uv_lock_text: str) -> tuple[str, ...]:
+    """Every archive file uv.lock installs from a path (`source = { path = "vendor/x.whl" }`), relative to
+    the lock's directory: they travel in the tree, and uv installs them from there on the target."""
+    return tuple(sorted({value for key, value in _lock_sources(uv_lock_text) if key == "path"}))

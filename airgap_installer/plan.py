@@ -17,8 +17,9 @@ from airgap_installer.target import Target
 @dataclass(frozen=True)
 class Step:
     """What happens to one locked package: `ship` its locked wheel; `build` a wheel on the build side (git
-    dependencies, sdist-only registry packages, direct URL sdists); `source` (a local package: shipped as
-    source and built by `uv sync` on the target); or `skip` (its marker is false for the target)."""
+    dependencies, sdist-only registry packages, direct URL sdists); `source` (a local package or a wheel
+    file by path: shipped in the tree, built or installed by `uv sync` on the target); or `skip` (its
+    marker is false for the target)."""
 
     package: Package
     action: str
@@ -112,15 +113,21 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> 
             continue
         if package.kind == "archive" and package.archive is not None:
             archive = package.archive
-            if not archive.url.startswith(("https://", "http://")):
-                problems.append(f"{package.name}: local archive dependencies ({archive.url}) are not supported; "
-                                "depend on its source directory, or publish it to an index")
-            elif not archive.filename.endswith(".whl"):
-                steps.append(Step(package, "build", archive, f"direct URL sdist {archive.url}: wheel built on the "
-                                  "build side"))
+            local = not archive.url.startswith(("https://", "http://"))
+            if not archive.filename.endswith(".whl"):
+                if local:
+                    problems.append(f"{package.name}: the local sdist {archive.url} would be built on the target, "
+                                    "with a build backend the installer does not carry; depend on its source "
+                                    "directory, or on a wheel")
+                else:
+                    steps.append(Step(package, "build", archive, f"direct URL sdist {archive.url}: wheel built on "
+                                      "the build side"))
             elif ranker.rank(archive.filename) is None:
-                problems.append(f"{package.name}: the direct URL wheel {archive.filename} does not run on "
-                                f"{target.slug}")
+                problems.append(f"{package.name}: the {'local' if local else 'direct URL'} wheel {archive.filename} "
+                                f"does not run on {target.slug}")
+            elif local:
+                steps.append(Step(package, "source", None, f"local wheel {archive.url}: shipped in the tree, "
+                                  "installed by uv sync"))
             else:
                 steps.append(Step(package, "ship", archive, f"direct URL wheel {archive.url}"))
             continue

@@ -33,8 +33,9 @@ PROJECT_ONLY_KEYS = frozenset(
 
 
 def ship_tree(project_root: Path, local_dirs: Iterable[str]) -> tuple[Path, str]:
-    """The smallest tree holding the project and every local package (path dependencies may sit beside
-    it, e.g. `../pathdep`), and the project's place in it. Shipping that tree keeps relative paths valid."""
+    """The smallest tree holding the project and every local package or wheel file (path dependencies
+    may sit beside it, e.g. `../pathdep`), and the project's place in it. Shipping that tree keeps
+    relative paths valid."""
     dirs = [project_root, *((project_root / d).resolve() for d in local_dirs)]
     root = Path(os.path.commonpath(dirs))
     return root, project_root.relative_to(root).as_posix()
@@ -54,10 +55,17 @@ def _git_files(top: Path) -> set[Path] | None:
 
 
 def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path | None = None,
-                  skip: Iterable[str] = ()) -> list[tuple[str, Path, int]]:
+                  skip: Iterable[str] = (), also: Iterable[Path] = ()) -> list[tuple[str, Path, int]]:
     """(posix name relative to root, path, mode) for every file under `dirs` (default: root), sorted.
-    Skips EXCLUDED_*, files git ignores (in a git work tree), the file `exclude` and the names in `skip`."""
+    Skips EXCLUDED_*, files git ignores (in a git work tree), the file `exclude` and the names in `skip`;
+    the files in `also` (e.g. wheels the lock installs by path) are shipped whatever git says."""
     out: dict[str, tuple[str, Path, int]] = {}
+    for path in also:
+        if not path.is_file():
+            raise ProjectError(f"{path} is missing", hint="uv.lock installs it from that path; restore the file or "
+                               "re-lock")
+        rel = path.relative_to(root).as_posix()
+        out[rel] = (rel, path, 0o644)
     skipped = set(skip)
     for top in dirs or [root]:
         allowed = _git_files(top)

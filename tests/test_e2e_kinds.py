@@ -2,7 +2,8 @@
 
 The fixture workspace has: an sdist-only registry package (docopt 0.6.2), a git dependency built with
 hatchling and served from a local repository through file://, a direct URL wheel and a direct URL
-sdist served over HTTP on 127.0.0.1, a sibling path dependency built with setuptools, a workspace
+sdist served over HTTP on 127.0.0.1, a wheel file vendored in the project (a path source), a
+sibling path dependency built with setuptools, a workspace
 member built with uv_build, an optional extra and a dev group. The install runs with no network and
 with the git repository, the sources and the build caches out of reach.
 """
@@ -25,7 +26,7 @@ from tests.jail import Jail
 
 pytestmark = pytest.mark.pypi
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
-IMPORT_ALL = "import docopt, gitdep, pathdep, member, six, urlwheel, urlsdist; print('all imported')"
+IMPORT_ALL = "import docopt, gitdep, pathdep, member, six, urlwheel, urlsdist, vendored; print('all imported')"
 
 
 def write(path: Path, text: str) -> None:
@@ -83,6 +84,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex)
         """)
     write(root / "pathdep" / "pathdep" / "__init__.py", 'VALUE = "from path"\n')
     demo = root / "demo"
+    (demo / "vendor").mkdir(parents=True)
+    make_wheel(demo / "vendor", "vendored", "1.0")
     write(demo / "packages" / "member" / "pyproject.toml", """\
         [project]
         name = "member"
@@ -107,7 +110,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex)
         version = "1.0.0"
         requires-python = ">=3.9"
         dependencies = ["docopt==0.6.2", "gitdep", "pathdep", "member", "six",
-                        "urlwheel @ {base}/urlwheel-1.0-py3-none-any.whl", "urlsdist @ {base}/urlsdist-2.0.tar.gz"]
+                        "urlwheel @ {base}/urlwheel-1.0-py3-none-any.whl", "urlsdist @ {base}/urlsdist-2.0.tar.gz",
+                        "vendored"]
         [project.optional-dependencies]
         yaml = ["pyyaml"]
         [project.scripts]
@@ -123,6 +127,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex)
         gitdep = {{ git = "{repo.as_uri()}", tag = "v0.3.0" }}
         pathdep = {{ path = "../pathdep", editable = true }}
         member = {{ workspace = true }}
+        vendored = {{ path = "vendor/vendored-1.0-py3-none-any.whl" }}
         """)
     write(demo / "src" / "demo" / "__init__.py", """\
         def main():
@@ -161,6 +166,8 @@ def test_default_selection(workspace: Path, airgap: Jail, tmp_path: Path, builde
     for dist, filename in (("urlwheel-1.0", "urlwheel-1.0-py3-none-any.whl"), ("urlsdist-2.0", "urlsdist-2.0.tar.gz")):
         record = json.loads((site / f"{dist}.dist-info" / "direct_url.json").read_text())
         assert record["url"].endswith(f"/direct/{filename}") and record["archive_info"] == {}
+    # The vendored wheel travelled in the tree; uv installed it from there.
+    assert (prefix / "current" / "vendor" / "vendored-1.0-py3-none-any.whl").is_file()
     # The path dependency sits beside the project, as in the repository.
     assert (prefix / "current" / ".." / "pathdep" / "pyproject.toml").is_file()
     # pyproject.toml and uv.lock are the repository's own.

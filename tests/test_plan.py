@@ -133,16 +133,20 @@ archive = {wheel("native-1.0-cp312-cp312-win_amd64.whl", 6)}
         make_plan(lock, make_target("3.12", "linux"))
 
 
-def test_a_local_archive_dependency_is_refused_with_a_way_out() -> None:
-    lock = parse_pylock(LOCK + f"""
+def test_a_wheel_file_by_path_travels_in_the_tree_and_a_local_sdist_is_refused() -> None:
+    def lock_with(path: str) -> str:
+        return LOCK + f"""
 [[packages]]
-name = "delta"
+name = "vendored"
 version = "1.0"
-archive = {{ path = "wheels/delta-1.0-py3-none-any.whl", hashes = {{ sha256 = "{H}6" }} }}
-""")
-    with pytest.raises(PlanError, match=r"delta: local archive dependencies \(wheels/delta-1.0-py3-none-any.whl\) "
-                                        "are not supported; depend on its source directory"):
-        make_plan(lock, make_target("3.12", "linux"))
+archive = {{ path = "{path}", hashes = {{ sha256 = "{H}6" }} }}
+"""
+    plan = make_plan(parse_pylock(lock_with("vendor/vendored-1.0-py3-none-any.whl")), make_target("3.12", "linux"))
+    step = next(s for s in plan.steps if s.package.name == "vendored")
+    assert step.action == "source" and step.artifact is None and "installed by uv sync" in step.reason
+    with pytest.raises(PlanError, match=r"vendored: the local sdist vendor/vendored-1.0.tar.gz would be built on "
+                                        "the target"):
+        make_plan(parse_pylock(lock_with("vendor/vendored-1.0.tar.gz")), make_target("3.12", "linux"))
 
 
 def test_every_package_without_a_wheel_is_listed_once() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import tomlkit
 
+from airgap_installer.errors import ProjectError
 from airgap_installer.sources import project_files, target_uv_toml
 
 
@@ -75,3 +77,15 @@ def test_in_a_git_work_tree_ignored_files_stay_home(tmp_path: Path) -> None:
     names = {name for name, _, _ in project_files(tmp_path)}
     # Tracked, untracked-but-not-ignored, and the files uv needs even when ignored; never ignored ones.
     assert names == {".gitignore", "pyproject.toml", "uv.lock", "src/p/__init__.py", "notes.txt"}
+
+
+def test_wheels_the_lock_installs_by_path_travel_whatever_the_exclusions(tmp_path: Path) -> None:
+    for name in ("pyproject.toml", "dist/vendored-1.0-py3-none-any.whl"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    wheel = tmp_path / "dist" / "vendored-1.0-py3-none-any.whl"
+    assert "dist/vendored-1.0-py3-none-any.whl" not in {n for n, _, _ in project_files(tmp_path)}
+    assert "dist/vendored-1.0-py3-none-any.whl" in {n for n, _, _ in project_files(tmp_path, also=[wheel])}
+    wheel.unlink()
+    with pytest.raises(ProjectError, match="vendored-1.0-py3-none-any.whl is missing"):
+        project_files(tmp_path, also=[wheel])
