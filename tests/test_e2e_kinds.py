@@ -189,6 +189,21 @@ def test_extra_and_switching_it_back_on(workspace: Path, airgap: Jail, tmp_path:
     uv_in(airgap, prefix, "sync", "--locked", "--extra", "yaml")
 
 
+def test_airgap_sync_puts_git_and_url_packages_back_as_uv_records_them(workspace: Path, airgap: Jail,
+                                                                         tmp_path: Path, builder_cache: Path) -> None:
+    run_file = build(workspace, tmp_path / "demo.run", "--python", PY)
+    prefix = tmp_path / "opt"
+    install(airgap, run_file, prefix, "--python", target_python())
+    uv_in(airgap, prefix, "pip", "uninstall", "urlwheel", "urlsdist", "gitdep")
+    # Put back from the wheelhouse only, they would look like registry installs and uv would fetch the
+    # lock's URLs; airgap-sync records them as uv does, so the sync after it needs no network.
+    airgap.run([str(prefix / "bin" / "airgap-sync")])
+    uv_in(airgap, prefix, "run", "python", "-c", IMPORT_ALL)
+    check_in_sync(airgap, prefix)
+    record = next((prefix / "current" / ".venv").glob("lib/python3*/site-packages/gitdep-0.3.0.dist-info/RECORD"))
+    assert record.read_text().count("direct_url.json") == 1
+
+
 def test_no_dev_keeps_plain_uv_run_working(workspace: Path, airgap: Jail, tmp_path: Path,
                                            builder_cache: Path) -> None:
     run_file = build(workspace, tmp_path / "demo.run", "--python", PY, "--no-dev")

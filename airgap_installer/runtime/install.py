@@ -5,7 +5,8 @@ Layout (DESIGN.md):
     PREFIX/bin/<script>                            launchers that resolve through `current`
     PREFIX/current -> releases/<version>-<sha12>   switched by renaming a symlink
     PREFIX/releases/<id>/                          the project: pyproject.toml, uv.lock, uv.toml, .venv
-    PREFIX/releases/<id>/[<project dir>/].airgap/  wheelhouse, pins, manifest, uv, install.log, uv-cache
+    PREFIX/releases/<id>/[<project dir>/].airgap/  wheelhouse, pins, manifest, uv, install.log, uv-cache,
+                                                   airgap_runtime (this code, for airgap-sync)
     PREFIX/.airgap-installer/failed-<id>.log       the log of an install that failed
 A release is built in place (venvs are not relocatable) and marked complete last; a failed build is
 removed, so `current` only ever points at a complete release.
@@ -185,7 +186,7 @@ def _normalize(name: str) -> str:
 def mark_direct_installs(venv: Path, entries: list[dict[str, Any]]) -> None:
     """Give git and direct URL packages (installed from our wheelhouse) the `direct_url.json` uv writes
     when it installs them from their source, so uv sees them in sync with the lock and neither runs git
-    nor downloads (docs/uv-facts.md). The builder made each record."""
+    nor downloads (docs/uv-facts.md). The builder made each record. Idempotent."""
     site = _site_packages(venv)
     for entry in entries:
         wanted = (_normalize(entry["name"]), entry["version"])
@@ -197,8 +198,23 @@ def mark_direct_installs(venv: Path, entries: list[dict[str, Any]]) -> None:
         if dist_info is None:
             raise InstallError(f"{entry['name']} {entry['version']} is not installed; cannot record its source")
         (dist_info / "direct_url.json").write_text(json.dumps(entry["direct_url"], separators=(",", ":")))
-        with open(dist_info / "RECORD", "a") as record:
-            record.write(f"{dist_info.name}/direct_url.json,,\n")
+        line = f"{dist_info.name}/direct_url.json,,"
+        record = dist_info / "RECORD"
+        if line not in record.read_text().splitlines():
+            with open(record, "a") as out:
+                out.write(line + "\n")
+
+
+def record_sources(project: Path) -> None:
+    """Mark the release's pinned git and direct URL packages as uv would (see mark_direct_installs).
+    Run by the install, and by PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse."""
+    meta = project / ".airgap"
+    manifest = json.loads((meta / "manifest.json").read_text())
+    pinned = {line.split(" ", 1)[0] for line in (meta / "pins.txt").read_text().splitlines() if line}
+    # A lock forked by patch version pins a subset: only those packages are installed.
+    direct = [e for e in manifest.get("direct_urls", []) if f"{e['name']}=={e['version']}" in pinned]
+    if direct:
+        mark_direct_installs(project / ".venv", direct)
 
 
 def run_hook(name: str, manifest: dict[str, Any], release: Path, project: Path, env: dict[str, str],
@@ -239,6 +255,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     extract_prefix(zf, "project/", release)
     extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
     _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
+    extract_prefix(zf, "airgap_runtime/", meta / "airgap_runtime")  # for PREFIX/bin/airgap-sync
     pins = pins_for(manifest, tuple(sys.version_info[:3]))  # the header runs us with the target's Python
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
     (meta / "bin").mkdir(parents=True, exist_ok=True)
@@ -261,10 +278,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
         run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
              "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
             cwd=project, env=env, log=log)
-    pinned = {line.split(" ", 1)[0] for line in pins}  # a lock forked by patch version pins a subset
-    direct = [e for e in manifest.get("direct_urls", []) if f"{e['name']}=={e['version']}" in pinned]
-    if direct:
-        mark_direct_installs(project / ".venv", direct)
+    record_sources(project)
     # --locked, not --frozen: the same call proves that uv.lock is current for pyproject.toml, which is
     # what plain `uv run` will check later; everything it installs is already here or built from source.
     progress.step("syncing the project (uv sync --locked)")

@@ -48,15 +48,21 @@ def launcher(prefix: Path, script: str) -> str:
     return f"#!/bin/sh\n# {MARK}: runs {script} of the active release\nexec {target} \"$@\"\n"
 
 
+RECORD_SOURCES = ("import sys; sys.path.insert(0, '.airgap'); from airgap_runtime.main import main; "
+                  "sys.exit(main(['record-sources', '.']))")
+
+
 def sync_helper(prefix: Path) -> str:
     uv = _quote(prefix / "bin" / "uv")
     return f"""#!/bin/sh
 # {MARK}: `uv sync ARGS` for the active release, offline. uv's own sync fetches missing packages
 # from the lock's URLs (e.g. an extra that a plain `uv sync` removed); this first puts every bundled
-# wheel back from the release's wheelhouse, then syncs as asked.
+# wheel back from the release's wheelhouse, records git and direct URL packages as uv does, then
+# syncs as asked.
 set -e
 cd {_quote(prefix / "current")}
 {uv} pip install --quiet --no-deps --require-hashes -r .airgap/pins.txt
+.venv/bin/python -I -c {_quote(RECORD_SOURCES)}
 exec {uv} sync "$@"
 """
 

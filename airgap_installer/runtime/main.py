@@ -28,11 +28,16 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list")
     e = sub.add_parser("extract")
     e.add_argument("dest")
+    r = sub.add_parser("record-sources", help="mark git and direct URL packages as uv would (airgap-sync)")
+    r.add_argument("project")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.action == "record-sources":
+        install.record_sources(Path(args.project))
+        return 0
     run_file = Path(sys.argv[0]).resolve()
     if args.action == "list":
         with zipfile.ZipFile(run_file) as zf:
