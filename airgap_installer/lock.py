@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
@@ -89,7 +90,8 @@ def _artifact(table: Any, where: str) -> Artifact:
     sha256 = hashes.get("sha256")
     if not isinstance(sha256, str) or len(sha256) != 64:
         raise LockError(f"{where}.hashes has no sha256", hint="re-lock with a uv that records hashes")
-    filename = _typed(table, "name", str, where) or location.rsplit("/", 1)[-1].split("#", 1)[0]
+    # Index URLs percent-encode file names (torch-2.5.1%2Bcpu-...whl); the wheelhouse needs the real name.
+    filename = _typed(table, "name", str, where) or unquote(location.rsplit("/", 1)[-1].split("#", 1)[0].split("?")[0])
     return Artifact(url=location, sha256=sha256.lower(), size=_typed(table, "size", int, where), filename=filename)
 
 

@@ -69,6 +69,7 @@ def local_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex
     make_wheel(index.files, "gamma", "1.0")
     make_wheel(index.files, "winonly", "1.0")
     make_wheel(index.files, "devtool", "1.0")
+    make_wheel(index.files, "localver", "1.0+cpu")  # a local version: its "+" is %2B in the index's link
     index.publish()
     index.start()
     yield index

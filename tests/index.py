@@ -11,6 +11,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from packaging.utils import canonicalize_name
 
@@ -52,7 +53,8 @@ class LocalIndex:
         return self.root / "files"
 
     def publish(self) -> None:
-        """(Re)write the PEP 503 pages for every file in files/."""
+        """(Re)write the PEP 503 pages for every file in files/. Links are percent-encoded, as real indexes
+        do (PyTorch's: torch-2.5.1%2Bcpu-...whl)."""
         by_name: dict[str, list[Path]] = {}
         for f in sorted(self.files.iterdir()):
             by_name.setdefault(canonicalize_name(f.name.split("-")[0]), []).append(f)
@@ -63,7 +65,7 @@ class LocalIndex:
         for name, paths in by_name.items():
             (simple / name).mkdir(exist_ok=True)
             rows = "".join(
-                f'<a href="../../files/{html.escape(p.name)}#sha256={hashlib.sha256(p.read_bytes()).hexdigest()}">'
+                f'<a href="../../files/{quote(p.name)}#sha256={hashlib.sha256(p.read_bytes()).hexdigest()}">'
                 f"{html.escape(p.name)}</a>\n"
                 for p in paths
             )

@@ -188,3 +188,14 @@ def test_installs_under_each_posix_shell(shell: list[str], run_file: Path, jail:
     jail.run([exe, *shell[1:], str(run_file), "--prefix", str(prefix), "-y", "--python", target_python()])
     assert "tiny ok" in uv_in(jail, prefix, "run", "tiny").stdout
     assert jail.run([exe, *shell[1:], str(run_file), "--check"]).returncode == 0
+
+
+def test_a_local_version_from_a_percent_encoding_index(tiny_project: ProjectFactory, jail: Jail, tmp_path: Path,
+                                                       builder_cache: Path) -> None:
+    project = tiny_project(deps=("alpha", "beta<2", "localver==1.0+cpu"))
+    run_file = build(project, tmp_path / "lv.run", "--python", PY)
+    assert "wheelhouse/localver-1.0+cpu-py3-none-any.whl" in zipfile.ZipFile(run_file).namelist()
+    prefix = tmp_path / "p"
+    install(jail, run_file, prefix, "--python", target_python())
+    out = uv_in(jail, prefix, "run", "python", "-c", "import localver; print(localver.VERSION)")
+    assert out.stdout.strip() == "1.0+cpu"

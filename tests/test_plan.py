@@ -122,6 +122,21 @@ archive = {wheel("urlsdist-2.0.tar.gz", 7)}
     assert direct_url(steps["numpy"].package) is None
 
 
+def test_percent_encoded_file_names_are_decoded() -> None:
+    # Indexes such as PyTorch's encode the "+" of a local version in the URL.
+    lock = parse_pylock(f"""
+lock-version = "1.0"
+[[packages]]
+name = "torch"
+version = "2.5.1+cpu"
+wheels = [{wheel("torch-2.5.1%2Bcpu-cp312-cp312-manylinux_2_17_x86_64.whl", 1)}]
+""")
+    plan = make_plan(lock, make_target("3.12", "linux"))
+    assert plan.wheels[0].artifact is not None
+    assert plan.wheels[0].artifact.filename == "torch-2.5.1+cpu-cp312-cp312-manylinux_2_17_x86_64.whl"
+    assert plan.wheels[0].artifact.url.endswith("torch-2.5.1%2Bcpu-cp312-cp312-manylinux_2_17_x86_64.whl")
+
+
 def test_a_direct_url_wheel_for_another_platform_is_an_error() -> None:
     lock = parse_pylock(LOCK + f"""
 [[packages]]
