@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from airgap_installer import __version__
+from airgap_installer.auth import Credentials, index_credentials
 from airgap_installer.backends import backend_requirements, resolve_backends
 from airgap_installer.build import build_wheel
 from airgap_installer.cache import Cache, default_cache_dir
@@ -280,9 +281,11 @@ def launcher_scripts(project: Project, locals_: list[Project], selection: Select
     return tuple(sorted({script for p in chosen for script in p.scripts}))
 
 
-def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: int) -> list[tuple[Package, Artifact]]:
+def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: int,
+                 credentials: Credentials) -> list[tuple[Package, Artifact]]:
     """Git packages and sdist-only packages -> wheels; every failure is collected, then raised once."""
-    fetch([s.artifact for s in plan.builds if s.artifact is not None], cache, base=base, offline=offline, jobs=jobs)
+    fetch([s.artifact for s in plan.builds if s.artifact is not None], cache, base=base, offline=offline, jobs=jobs,
+          credentials=credentials)
     built, problems = [], []
     for step in plan.builds:
         try:
@@ -313,7 +316,9 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     started = time.monotonic()
     plan = merge(variants)
     target = plan.target
-    built = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs)
+    credentials = index_credentials(project.indexes)
+    built = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs,
+                         credentials=credentials)
     built_by = {(p.name, p.version): a for p, a in built}
 
     def installs_of(plan: Plan) -> list[tuple[Package, Artifact]]:
@@ -331,7 +336,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     uv_wheel = target_uv_wheel(target)
     installs = installs_of(plan)
     fetch([uv_wheel, *(a for _, a in installs), *backend_wheels], cache, base=project.root,
-          offline=request.offline, jobs=request.jobs)
+          offline=request.offline, jobs=request.jobs, credentials=credentials)
     log.info("fetched %d artifacts in %.1fs", len(installs) + len(backend_wheels) + 1, time.monotonic() - started)
 
     output.parent.mkdir(parents=True, exist_ok=True)

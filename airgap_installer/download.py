@@ -13,10 +13,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from airgap_installer import __version__
+from airgap_installer.auth import Credentials
 from airgap_installer.cache import CHUNK, Cache, HashMismatch
 from airgap_installer.errors import FetchError
 from airgap_installer.lock import Artifact
@@ -92,89 +94,119 @@ class Connections:
             conn.close()
 
 
-def _open(url: str, conns: Connections, redirects: int = 5) -> http.client.HTTPResponse:
-    """GET over a reused connection; urllib (which honours proxy settings) when a proxy is configured."""
-    headers = {"User-Agent": f"airgap-installer/{__version__}"}
-    if urllib.request.getproxies():
-        response: http.client.HTTPResponse = urllib.request.urlopen(
-            urllib.request.Request(url, headers=headers), timeout=TIMEOUT)
+class HTTPStatus(urllib.error.URLError):
+    def __init__(self, status: int, reason: str, url: str) -> None:
+        super().__init__(f"HTTP {status} {reason} for {url}")
+        self.status = status
+
+    def __str__(self) -> str:
+        return str(self.reason)  # URLError's own str wraps it in "<urlopen error ...>"
+
+
+AUTH_HINT = ("the index needs credentials: export UV_INDEX_<NAME>_USERNAME and UV_INDEX_<NAME>_PASSWORD as for "
+             "uv (NAME from [[tool.uv.index]]), or add the host to ~/.netrc")
+
+
+@dataclass
+class Session:
+    """What every download thread shares: the cache, keep-alive connections, credentials, the meter."""
+
+    cache: Cache
+    base: Path  # relative artifact paths are relative to this (the project)
+    conns: Connections
+    credentials: Credentials | None = None
+    meter: Meter | None = None
+
+    def open(self, url: str, redirects: int = 5) -> http.client.HTTPResponse:
+        """GET over a reused connection; urllib (which honours proxy settings) when a proxy is configured.
+        Credentials are computed per URL, so a redirect to another host gets none."""
+        headers = {"User-Agent": f"airgap-installer/{__version__}"}
+        authorization = self.credentials.header(url) if self.credentials else None
+        if authorization:
+            headers["Authorization"] = authorization
+        if urllib.request.getproxies():
+            try:
+                response: http.client.HTTPResponse = urllib.request.urlopen(
+                    urllib.request.Request(url, headers=headers), timeout=TIMEOUT)
+            except urllib.error.HTTPError as exc:
+                raise HTTPStatus(exc.code, str(exc.reason), url) from exc
+            return response
+        parts = urllib.parse.urlsplit(url)
+        conn = self.conns.get(parts.scheme, parts.netloc)
+        try:
+            conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers)
+            response = conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conns.drop(parts.scheme, parts.netloc)
+            raise
+        if response.status in _REDIRECTS and redirects:
+            response.read()
+            return self.open(urllib.parse.urljoin(url, response.getheader("Location", "")), redirects - 1)
+        if response.status != 200:
+            response.read()
+            raise HTTPStatus(response.status, response.reason, url)
         return response
-    parts = urllib.parse.urlsplit(url)
-    conn = conns.get(parts.scheme, parts.netloc)
-    try:
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers)
-        response = conn.getresponse()
-    except (http.client.HTTPException, OSError):
-        conns.drop(parts.scheme, parts.netloc)
-        raise
-    if response.status in _REDIRECTS and redirects:
-        response.read()
-        return _open(urllib.parse.urljoin(url, response.getheader("Location", "")), conns, redirects - 1)
-    if response.status != 200:
-        response.read()
-        raise urllib.error.URLError(f"HTTP {response.status} {response.reason} for {url}")
-    return response
 
+    def download(self, artifact: Artifact) -> None:
+        self._fetch(artifact)
+        if self.meter:
+            self.meter.advance(file_done=True)
 
-def _download(artifact: Artifact, cache: Cache, base: Path, conns: Connections, meter: Meter | None) -> None:
-    _fetch_one(artifact, cache, base, conns, meter)
-    if meter:
-        meter.advance(file_done=True)
-
-
-def _fetch_one(artifact: Artifact, cache: Cache, base: Path, conns: Connections, meter: Meter | None) -> None:
-    url = artifact.url
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme in ("", "file"):
-        local = Path(urllib.request.url2pathname(parsed.path)) if parsed.scheme else base / url
-        try:
-            cache.put_file(local, artifact.sha256)
-        except HashMismatch as exc:
-            raise FetchError(f"{artifact.filename}: {exc} (from {local})") from exc
-        except OSError as exc:
-            raise FetchError(f"{artifact.filename}: cannot read {local}: {exc}") from exc
-        return
-    for attempt in range(1, ATTEMPTS + 1):
-        written = 0
-        try:
-            response = _open(url, conns)
-            with response, cache.writer(artifact.sha256) as out:
-                while chunk := response.read(CHUNK):
-                    out.write(chunk)
-                    written += len(chunk)
-                    if meter:
-                        meter.advance(len(chunk))
+    def _fetch(self, artifact: Artifact) -> None:
+        url = artifact.url
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme in ("", "file"):
+            local = Path(urllib.request.url2pathname(parsed.path)) if parsed.scheme else self.base / url
+            try:
+                self.cache.put_file(local, artifact.sha256)
+            except HashMismatch as exc:
+                raise FetchError(f"{artifact.filename}: {exc} (from {local})") from exc
+            except OSError as exc:
+                raise FetchError(f"{artifact.filename}: cannot read {local}: {exc}") from exc
             return
-        except HashMismatch as exc:
-            raise FetchError(f"{artifact.filename}: {exc} (from {url})", hint="the index served another file "
-                             "than the one locked; re-lock or check the index") from exc
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            conns.drop(*urllib.parse.urlsplit(url)[:2])
-            if meter:
-                meter.advance(-written)  # the next attempt starts from the first byte
-            if attempt == ATTEMPTS:
-                raise FetchError(f"{artifact.filename}: download failed after {ATTEMPTS} attempts: {exc}") from exc
-            log.info("retrying %s after %s", url, exc)
-            time.sleep(0.5 * 2**attempt)
+        for attempt in range(1, ATTEMPTS + 1):
+            written = 0
+            try:
+                response = self.open(url)
+                with response, self.cache.writer(artifact.sha256) as out:
+                    while chunk := response.read(CHUNK):
+                        out.write(chunk)
+                        written += len(chunk)
+                        if self.meter:
+                            self.meter.advance(len(chunk))
+                return
+            except HashMismatch as exc:
+                raise FetchError(f"{artifact.filename}: {exc} (from {url})", hint="the index served another file "
+                                 "than the one locked; re-lock or check the index") from exc
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                self.conns.drop(*urllib.parse.urlsplit(url)[:2])
+                if self.meter:
+                    self.meter.advance(-written)  # the next attempt starts from the first byte
+                status = exc.status if isinstance(exc, HTTPStatus) else 0
+                if status in (401, 403):
+                    raise FetchError(f"{artifact.filename}: {exc}", hint=AUTH_HINT) from exc
+                if attempt == ATTEMPTS or (400 <= status < 500 and status not in (408, 429)):
+                    raise FetchError(f"{artifact.filename}: download failed after {attempt} attempt(s): {exc}") \
+                        from exc
+                log.info("retrying %s after %s", url, exc)
+                time.sleep(0.5 * 2**attempt)
 
 
 def download_all(artifacts: list[Artifact], cache: Cache, *, base: Path, jobs: int,
-                 progress: TextIO | None = None) -> list[str]:
-    """Download every artifact in parallel; the errors, one line each. `progress`: a terminal to draw
-    a progress line on."""
-    errors: list[str] = []
-    conns = Connections()
-    meter = Meter(progress, artifacts) if progress else None
+                 progress: TextIO | None = None, credentials: Credentials | None = None) -> list[FetchError]:
+    """Download every artifact in parallel; the errors. `progress`: a terminal to draw a progress line on."""
+    errors: list[FetchError] = []
+    session = Session(cache, base, Connections(), credentials, Meter(progress, artifacts) if progress else None)
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(_download, a, cache, base, conns, meter) for a in artifacts]
+            futures = [pool.submit(session.download, a) for a in artifacts]
             for future in futures:
                 try:
                     future.result()
                 except FetchError as exc:
-                    errors.append(str(exc))
+                    errors.append(exc)
     finally:
-        conns.close()
-        if meter:
-            meter.close()
+        session.conns.close()
+        if session.meter:
+            session.meter.close()
     return errors

@@ -30,6 +30,7 @@ class Project:
     build_backend: str | None
     build_requires: tuple[str, ...]
     config: dict[str, Any] = field(default_factory=dict)
+    indexes: tuple[tuple[str, str], ...] = ()  # (name, url) of each named [[tool.uv.index]]
 
     @property
     def lock_path(self) -> Path:
@@ -79,7 +80,11 @@ def load_project(root: Path) -> Project:
         raise ProjectError(f"{path}: project.requires-python is not a version specifier ({exc})") from exc
     scripts = tuple(sorted(_get(project, "scripts", dict, "project", {})))
     build_system = _get(doc, "build-system", dict, "", {})
-    config = _get(_get(doc, "tool", dict, "", {}), "airgap-installer", dict, "tool", {})
+    tool = _get(doc, "tool", dict, "", {})
+    config = _get(tool, "airgap-installer", dict, "tool", {})
+    uv_indexes = _get(_get(tool, "uv", dict, "tool", {}), "index", list, "tool.uv", [])
+    indexes = tuple((i["name"], i["url"]) for i in uv_indexes
+                    if isinstance(i, dict) and isinstance(i.get("name"), str) and isinstance(i.get("url"), str))
     unknown = sorted(set(config) - CONFIG_KEYS)
     if unknown:
         raise ProjectError(
@@ -96,6 +101,7 @@ def load_project(root: Path) -> Project:
         build_backend=_get(build_system, "build-backend", str, "build-system"),
         build_requires=tuple(_get(build_system, "requires", list, "build-system", [])),
         config=config,
+        indexes=indexes,
     )
 
 

@@ -46,6 +46,7 @@ def make_wheel(dest: Path, name: str, version: str, *, requires: tuple[str, ...]
 class LocalIndex:
     root: Path
     url: str = ""
+    auth: tuple[str, str] | None = None  # basic-auth user and password every request must carry
     _server: http.server.ThreadingHTTPServer | None = field(default=None, repr=False)
 
     @property
@@ -73,10 +74,20 @@ class LocalIndex:
 
     def start(self, port: int = 0) -> None:
         root = str(self.root)
+        expected = "Basic " + base64.b64encode(":".join(self.auth).encode()).decode() if self.auth else None
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def __init__(self, *args: object, **kwargs: object) -> None:
                 super().__init__(*args, directory=root, **kwargs)  # type: ignore[arg-type]
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if expected and self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                super().do_GET()
 
             def log_message(self, *args: object) -> None:
                 pass

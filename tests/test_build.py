@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from airgap_installer.auth import index_credentials
+from airgap_installer.cache import Cache
 from airgap_installer.cli import main
+from airgap_installer.uvbin import builder_uv
 from tests.conftest import ProjectFactory
 from tests.helpers import build
-from tests.index import LocalIndex
+from tests.index import LocalIndex, make_wheel
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -125,3 +132,63 @@ def test_unchanged_inputs_skip_the_uv_export(tiny_project: ProjectFactory, tmp_p
     (project / "uv.lock").write_text((project / "uv.lock").read_text() + "\n")  # an input changed
     with pytest.raises(AssertionError):
         build(project, tmp_path / "c.run", "--python", PY)
+
+
+def test_a_private_index_is_reached_with_the_credentials_uv_uses(tmp_path: Path, builder_cache: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    index = LocalIndex(tmp_path / "private", auth=("builder", "s3cret"))
+    index.files.mkdir(parents=True)
+    make_wheel(index.files, "privpkg", "1.0", body="SECRET = True")
+    index.publish()
+    index.start()
+    try:
+        project = tmp_path / "proj"
+        (project / "src" / "proj").mkdir(parents=True)
+        (project / "src" / "proj" / "__init__.py").write_text("")
+        (project / "pyproject.toml").write_text(textwrap.dedent(f"""\
+            [project]
+            name = "proj"
+            version = "1.0"
+            requires-python = ">=3.9"
+            dependencies = ["privpkg"]
+            [build-system]
+            requires = ["uv_build>=0.13,<0.14"]
+            build-backend = "uv_build"
+            [[tool.uv.index]]
+            name = "corp-private"
+            url = "{index.url}"
+            default = true
+            """))
+        creds = {"UV_INDEX_CORP_PRIVATE_USERNAME": "builder", "UV_INDEX_CORP_PRIVATE_PASSWORD": "s3cret"}
+        subprocess.run([builder_uv(), "lock", "--quiet", "--project", str(project)], check=True,
+                       env={**os.environ, **creds, "UV_CACHE_DIR": str(tmp_path / "uv-cache")})
+        monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+
+        # No credentials: one line naming the status, and where credentials go.
+        rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "a.run"), "--python", PY)
+        assert rc == 1 and "HTTP 401" in err and "UV_INDEX_<NAME>_USERNAME" in err
+        # uv's environment variables for the named index.
+        for name, value in creds.items():
+            monkeypatch.setenv(name, value)
+        build(project, tmp_path / "b.run", "--python", PY)
+        # Or a netrc entry for the host, and nothing in the environment (the wheel leaves the cache).
+        wheel = next(index.files.glob("privpkg-*.whl"))
+        Cache(builder_cache).path(hashlib.sha256(wheel.read_bytes()).hexdigest()).unlink()
+        for name in creds:
+            monkeypatch.delenv(name)
+        (tmp_path / "netrc").write_text("machine 127.0.0.1 login builder password s3cret\n")
+        monkeypatch.setenv("NETRC", str(tmp_path / "netrc"))
+        build(project, tmp_path / "c.run", "--python", PY)
+        assert (tmp_path / "b.run").read_bytes() == (tmp_path / "c.run").read_bytes()
+    finally:
+        index.stop()
+
+
+def test_credentials_go_only_to_their_own_host() -> None:
+    creds = index_credentials([("corp", "https://pkgs.corp.example/simple")],
+                              {"UV_INDEX_CORP_USERNAME": "u", "UV_INDEX_CORP_PASSWORD": "p", "NETRC": "/nonexistent"})
+    assert creds.header("https://pkgs.corp.example/files/x.whl") == "Basic dTpw"
+    assert creds.header("https://pkgs.corp.example:443/files/x.whl") == "Basic dTpw"
+    assert creds.header("http://pkgs.corp.example/files/x.whl") is None  # another scheme
+    assert creds.header("https://files.pythonhosted.org/x.whl") is None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import io
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,13 +43,47 @@ def test_a_file_that_does_not_match_the_lock_is_refused(local_index: LocalIndex,
     assert not [p for p in (tmp_path / "c").rglob("*") if p.is_file()], "no partial file is left behind"
 
 
-def test_missing_file_fails_after_retries(local_index: LocalIndex, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("airgap_installer.download.time.sleep", lambda _: None)
+def test_a_missing_file_fails_at_once_with_its_status(local_index: LocalIndex, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr("airgap_installer.download.time.sleep", sleeps.append)
     gone = Artifact(local_index.url.rsplit("/simple", 1)[0] + "/files/nope-1.0-py3-none-any.whl", "a" * 64, None,
                     "nope-1.0-py3-none-any.whl")
-    with pytest.raises(FetchError, match="HTTP 404"):
+    with pytest.raises(FetchError, match=r"failed after 1 attempt\(s\): HTTP 404"):
         fetch([gone], Cache(tmp_path / "c"), base=tmp_path, offline=False)
+    assert sleeps == []  # a 404 does not get better by asking again
+
+
+def test_a_server_error_is_retried_with_backoff(local_index: LocalIndex, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr("airgap_installer.download.time.sleep", sleeps.append)
+    served = local_index.files / "alpha-1.0-py3-none-any.whl"
+    failures = iter([503])
+
+    class Flaky(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            status = next(failures, 200)
+            data = served.read_bytes() if status == 200 else b""
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/alpha-1.0-py3-none-any.whl"
+        wanted = Artifact(url, hashlib.sha256(served.read_bytes()).hexdigest(), None, served.name)
+        cache = Cache(tmp_path / "c")
+        fetch([wanted], cache, base=tmp_path, offline=False)
+        assert cache.has(wanted.sha256) and sleeps == [1.0]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class Terminal(io.StringIO):
