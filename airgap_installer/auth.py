@@ -2,7 +2,8 @@
 reach is one the builder can download from:
 
 1. `UV_INDEX_<NAME>_USERNAME` / `UV_INDEX_<NAME>_PASSWORD` for an index named in `[[tool.uv.index]]`
-   (NAME upper-cased, every other character than A-Z and 0-9 turned into `_`);
+   or the project's uv.toml `[[index]]` (NAME upper-cased, every other character than A-Z and 0-9
+   turned into `_`), else the user and password written in that index's URL;
 2. the netrc file (`$NETRC`, else `~/.netrc`), by host.
 
 Credentials go only to their own scheme, host and port (a redirect elsewhere gets none). Pure but for
@@ -18,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -61,8 +62,10 @@ def index_credentials(indexes: Iterable[tuple[str, str]], environ: Mapping[str, 
     by_realm = {}
     for name, url in indexes:
         prefix = env_prefix(name)
-        user, password = env.get(f"{prefix}_USERNAME"), env.get(f"{prefix}_PASSWORD")
+        parts = urlsplit(url)
+        user = env.get(f"{prefix}_USERNAME") or unquote(parts.username or "")
+        password = env.get(f"{prefix}_PASSWORD") or unquote(parts.password or "")
         if user or password:
-            by_realm[realm(url)] = (user or "", password or "")
+            by_realm[realm(url)] = (user, password)
     netrc_file = Path(env["NETRC"]) if env.get("NETRC") else Path.home() / ".netrc"
     return Credentials(by_realm, netrc_file)

@@ -82,7 +82,12 @@ def load_project(root: Path) -> Project:
     build_system = _get(doc, "build-system", dict, "", {})
     tool = _get(doc, "tool", dict, "", {})
     config = _get(tool, "airgap-installer", dict, "tool", {})
-    uv_indexes = _get(_get(tool, "uv", dict, "tool", {}), "index", list, "tool.uv", [])
+    uv_indexes = list(_get(_get(tool, "uv", dict, "tool", {}), "index", list, "tool.uv", []))
+    if (root / "uv.toml").is_file():  # the project's uv.toml may name indexes too
+        try:
+            uv_indexes += _get(parse_toml((root / "uv.toml").read_text(encoding="utf-8")), "index", list, "", [])
+        except (TOMLError, UnicodeDecodeError) as exc:
+            raise ProjectError(f"{root / 'uv.toml'}: not valid TOML ({exc})") from exc
     indexes = tuple((i["name"], i["url"]) for i in uv_indexes
                     if isinstance(i, dict) and isinstance(i.get("name"), str) and isinstance(i.get("url"), str))
     unknown = sorted(set(config) - CONFIG_KEYS)

@@ -15,6 +15,7 @@ import pytest
 from airgap_installer.auth import index_credentials
 from airgap_installer.cache import Cache
 from airgap_installer.cli import main
+from airgap_installer.project import load_project
 from airgap_installer.uvbin import builder_uv
 from tests.conftest import ProjectFactory
 from tests.helpers import build
@@ -192,3 +193,16 @@ def test_credentials_go_only_to_their_own_host() -> None:
     assert creds.header("https://pkgs.corp.example:443/files/x.whl") == "Basic dTpw"
     assert creds.header("http://pkgs.corp.example/files/x.whl") is None  # another scheme
     assert creds.header("https://files.pythonhosted.org/x.whl") is None
+    # Credentials written in the index URL count too; the environment wins over them.
+    in_url = index_credentials([("corp", "https://u%40corp:p@pkgs.corp.example/simple")], {"NETRC": "/nonexistent"})
+    assert in_url.header("https://pkgs.corp.example/x.whl") == "Basic dUBjb3JwOnA="
+    both = index_credentials([("corp", "https://url:url@pkgs.corp.example/simple")],
+                             {"UV_INDEX_CORP_USERNAME": "u", "UV_INDEX_CORP_PASSWORD": "p", "NETRC": "/nonexistent"})
+    assert both.header("https://pkgs.corp.example/x.whl") == "Basic dTpw"
+
+
+def test_indexes_are_named_in_pyproject_or_in_the_projects_uv_toml(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[[tool.uv.index]]\nname = "a"\n'
+                                             'url = "https://a.example/simple"\n')
+    (tmp_path / "uv.toml").write_text('[[index]]\nname = "b"\nurl = "https://b.example/simple"\n')
+    assert load_project(tmp_path).indexes == (("a", "https://a.example/simple"), ("b", "https://b.example/simple"))
