@@ -37,27 +37,30 @@ def env_prefix(index_name: str) -> str:
 @dataclass(frozen=True)
 class Credentials:
     by_realm: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    netrc_file: Path | None = None
+    by_host: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # from netrc
 
     def header(self, url: str) -> str | None:
         """The Authorization header value for a request to `url`, if any credentials apply."""
-        found = self.by_realm.get(realm(url)) or self._from_netrc(urlsplit(url).hostname or "")
+        found = self.by_realm.get(realm(url)) or self.by_host.get(urlsplit(url).hostname or "")
         if found is None:
             return None
         return "Basic " + base64.b64encode(f"{found[0]}:{found[1]}".encode()).decode()
 
-    def _from_netrc(self, host: str) -> tuple[str, str] | None:
-        if self.netrc_file is None or not self.netrc_file.is_file():
-            return None
-        try:
-            entry = netrc.netrc(str(self.netrc_file)).authenticators(host)
-        except (netrc.NetrcParseError, OSError):
-            return None
-        return (entry[0], entry[2] or "") if entry else None
+
+def _netrc_hosts(path: Path) -> dict[str, tuple[str, str]]:
+    """host -> (login, password) from a netrc file; nothing when it is missing or unreadable (as uv)."""
+    if not path.is_file():
+        return {}
+    try:
+        hosts = netrc.netrc(str(path)).hosts
+    except (netrc.NetrcParseError, OSError):
+        return {}
+    return {host: (login, password or "") for host, (login, _, password) in hosts.items()}
 
 
 def index_credentials(indexes: Iterable[tuple[str, str]], environ: Mapping[str, str] | None = None) -> Credentials:
-    """Credentials for the project's named indexes (name, url), from the environment and netrc."""
+    """Credentials for the project's named indexes (name, url), from the environment, the URLs and netrc;
+    read once per build."""
     env = os.environ if environ is None else environ
     by_realm = {}
     for name, url in indexes:
@@ -68,4 +71,4 @@ def index_credentials(indexes: Iterable[tuple[str, str]], environ: Mapping[str, 
         if user or password:
             by_realm[realm(url)] = (user, password)
     netrc_file = Path(env["NETRC"]) if env.get("NETRC") else Path.home() / ".netrc"
-    return Credentials(by_realm, netrc_file)
+    return Credentials(by_realm, _netrc_hosts(netrc_file))
