@@ -99,7 +99,8 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> 
     env = target.marker_environment()
     ranker = ranker or WheelRanker(target.tags())
     steps: list[Step] = []
-    problems: list[str] = []
+    problems: list[str] = []  # nothing fits the target platform
+    not_platform: list[str] = []  # another platform would not help
     for package in lock.packages:
         if package.marker is not None and not package.marker.evaluate(env):
             steps.append(Step(package, "skip", None, f"marker false for the target: {package.marker}"))
@@ -116,9 +117,8 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> 
             local = not archive.url.startswith(("https://", "http://"))
             if not archive.filename.endswith(".whl"):
                 if local:
-                    problems.append(f"{package.name}: the local sdist {archive.url} would be built on the target, "
-                                    "with a build backend the installer does not carry; depend on its source "
-                                    "directory, or on a wheel")
+                    not_platform.append(f"{package.name}: the local sdist {archive.url} would be built on the "
+                                        "target, with a build backend the installer does not carry")
                 else:
                     steps.append(Step(package, "build", archive, f"direct URL sdist {archive.url}: wheel built on "
                                       "the build side"))
@@ -141,12 +141,14 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> 
                             f"(wheels exist for: {_describe_wheels(package)}) and no sdist")
             continue
         steps.append(Step(package, "ship", wheel, f"best wheel for {target.slug}"))
-    if problems:
-        raise PlanError(
-            f"{len(problems)} package(s) have nothing installable for {target.slug}: " + "; ".join(problems),
-            hint="choose another --python-platform or --python, a newer manylinux level "
-            "(e.g. x86_64-manylinux_2_28), or build on a machine that matches the target",
-        )
+    if problems or not_platform:
+        hints = ["choose another --python-platform or --python, a newer manylinux level (e.g. "
+                 "x86_64-manylinux_2_28), or build on a machine that matches the target"] if problems else []
+        if not_platform:
+            hints.append("depend on the sdist's source directory, or on a wheel")
+        everything = [*problems, *not_platform]
+        raise PlanError(f"{len(everything)} package(s) have nothing installable for {target.slug}: "
+                        + "; ".join(everything), hint="; ".join(hints))
     return Plan(target, tuple(steps))
 
 

@@ -160,8 +160,10 @@ archive = {{ path = "{path}", hashes = {{ sha256 = "{H}6" }} }}
     step = next(s for s in plan.steps if s.package.name == "vendored")
     assert step.action == "source" and step.artifact is None and "installed by uv sync" in step.reason
     with pytest.raises(PlanError, match=r"vendored: the local sdist vendor/vendored-1.0.tar.gz would be built on "
-                                        "the target"):
+                                        "the target") as info:
         make_plan(parse_pylock(lock_with("vendor/vendored-1.0.tar.gz")), make_target("3.12", "linux"))
+    # The hint is the way out for this case, not the one for a missing platform wheel.
+    assert info.value.hint == "depend on the sdist's source directory, or on a wheel"
 
 
 def test_every_package_without_a_wheel_is_listed_once() -> None:
