@@ -5,27 +5,31 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform as host_platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
+
+from packaging.utils import parse_wheel_filename
 
 from airgap_installer import __version__
 from airgap_installer.auth import Credentials, index_credentials
-from airgap_installer.backends import backend_requirements, resolve_backends
-from airgap_installer.build import build_wheel
+from airgap_installer.build import ForeignBuild, LocalSource, build_local, build_wheel, host_can_build_for
 from airgap_installer.cache import Cache, default_cache_dir
 from airgap_installer.errors import AirgapError, PlanError, UsageError
 from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
-from airgap_installer.lock import Artifact, Lock, Package, local_archives, local_paths
+from airgap_installer.lock import Artifact, Lock, Package, local_archives, local_paths, workspace_members
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
-from airgap_installer.plan import Plan, Variant, direct_url, libc_floor, make_plan, merge, patch_variants, pin_lines
+from airgap_installer.plan import Plan, Variant, direct_url, libc_floor, merge, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project
 from airgap_installer.relock import GroupChoice, relock_for_groups
 from airgap_installer.sources import project_files, ship_tree, target_uv_toml
@@ -102,7 +106,7 @@ class BuildResult:
     size: int
     payload_sha256: str
     plan: Plan
-    backend_wheels: tuple[Artifact, ...]
+    local_wheels: tuple[Artifact, ...]
 
 
 def default_python(project: Project) -> str:
@@ -192,11 +196,17 @@ def source_tree(project: Project) -> Tree:
 
 
 def stage(tree: Tree, dest: Path) -> Tree:
+    """A copy of the tree to change files in (e.g. a re-lock). Its `.git` is a link to the repository's,
+    so that uv can still ask a backend for a version taken from git."""
     for rel, path, mode in tree.files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
         target.chmod(mode)
+    top = subprocess.run(["git", "-C", str(tree.root), "rev-parse", "--show-toplevel"], capture_output=True,
+                         text=True, check=False).stdout.strip()
+    if top and (Path(top) / ".git").exists() and tree.root.resolve().is_relative_to(Path(top).resolve()):
+        (dest / ".git").symlink_to(Path(top) / ".git")
     return Tree(dest, tree.project_rel, [(rel, dest / rel, mode) for rel, _, mode in tree.files])
 
 
@@ -212,7 +222,7 @@ def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target]
 def plan_only(request: BuildRequest) -> list[list[Variant]]:
     """What `build` would bundle for each target (per patch-version range), and why; nothing is written."""
     _, _, targets, lock, _ = _prepare(request)
-    return [patch_variants(lock, target) for target in targets]
+    return [patch_variants(lock, target, can_compile=host_can_build_for(target)) for target in targets]
 
 
 def with_config(request: BuildRequest, project: Project) -> BuildRequest:
@@ -234,7 +244,8 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     request, project, targets, lock, cache = _prepare(request)
-    tree = source_tree(project)
+    tree = repo_tree = source_tree(project)
+    repo = project
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
         if request.selection.groups_choice().excludes_defaults:
             tree = stage(tree, Path(tmp))
@@ -252,9 +263,10 @@ def build(request: BuildRequest) -> list[BuildResult]:
                         for t in targets]
             # Markers see the bundled interpreter's exact version.
             targets = [replace(t, python_full=a.version) if a else t for t, a in zip(targets, archives, strict=True)]
-        variants = [patch_variants(lock, target) for target in targets]
+        variants = [patch_variants(lock, target, can_compile=host_can_build_for(target)) for target in targets]
         return [build_one(request, project, tree, v, cache, output_path(request, project, v[0].plan.target,
-                                                                          len(variants) > 1), archive)
+                                                                          len(variants) > 1), archive,
+                          repo=repo, repo_tree=repo_tree)
                 for v, archive in zip(variants, archives, strict=True)]
 
 
@@ -262,15 +274,6 @@ def local_projects(tree: Tree) -> list[Project]:
     """Every local package of the lock (selected or not: uv reads the metadata of all of them)."""
     lock_text = (tree.project_dir / "uv.lock").read_text(encoding="utf-8")
     return [load_project((tree.project_dir / path).resolve()) for path in local_paths(lock_text)]
-
-
-def local_build_requirements(locals_: list[Project]) -> list[str]:
-    """Build requirements of the local packages uv may build on the target (uv_build needs none)."""
-    reqs: set[str] = set()
-    for local in locals_:
-        if not local.uses_uv_build:
-            reqs.update(backend_requirements(local.build_requires, local.build_backend))
-    return sorted(reqs)
 
 
 def launcher_scripts(project: Project, locals_: list[Project], selection: Selection) -> tuple[str, ...]:
@@ -282,21 +285,80 @@ def launcher_scripts(project: Project, locals_: list[Project], selection: Select
 
 
 def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: int,
-                 credentials: Credentials) -> list[tuple[Package, Artifact]]:
-    """Git packages and sdist-only packages -> wheels; every failure is collected, then raised once."""
+                 credentials: Credentials) -> tuple[list[tuple[Package, Artifact]], list[AirgapError]]:
+    """Git packages and sdist-only packages -> wheels. Failures are returned, to be raised once with
+    those of the local packages."""
     fetch([s.artifact for s in plan.builds if s.artifact is not None], cache, base=base, offline=offline, jobs=jobs,
           credentials=credentials)
-    built, problems = [], []
+    built: list[tuple[Package, Artifact]] = []
+    problems: list[AirgapError] = []
     for step in plan.builds:
         try:
-            built.append((step.package, build_wheel(step.package, plan.target, cache)))
+            built.append((step.package, build_wheel(step.package, plan.target, cache, offline=offline)))
         except AirgapError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise PlanError(f"{len(problems)} package(s) could not be built for {plan.target.slug}: "
-                        + "; ".join(problems),
-                        hint="build on a machine that matches the target, or pick versions with wheels for it")
-    return built
+            problems.append(exc)
+    return built, problems
+
+
+def local_sources(plan: Plan, project: Project, tree: Tree,
+                  locals_: list[Project]) -> list[tuple[Package, LocalSource]]:
+    """The local packages the plan installs, with what keys their builds."""
+    members = set(workspace_members(project.lock_path.read_text(encoding="utf-8")))
+    by_dir = {p.root: p for p in locals_}
+    out = []
+    for step in plan.locals:
+        assert step.package.directory is not None
+        directory = (project.root / step.package.directory).resolve()
+        local = by_dir.get(directory)
+        files = tuple(path for _, path, _ in tree.files if path.resolve().is_relative_to(directory))
+        out.append((step.package, LocalSource(step.package.name, directory, step.package.name in members, files,
+                                              bool(local and "version" in local.dynamic))))
+    return out
+
+
+def build_locals(plan: Plan, project: Project, tree: Tree, locals_: list[Project], cache: Cache, *,
+                 offline: bool) -> tuple[list[tuple[Package, Artifact]], list[AirgapError]]:
+    """The local packages' wheels, built here from the repository; failures returned as for build_wheels."""
+    settings = [project.root / "pyproject.toml", project.root / "uv.toml"]
+    built: list[tuple[Package, Artifact]] = []
+    problems: list[AirgapError] = []
+    for package, source in local_sources(plan, project, tree, locals_):
+        try:
+            wheel = build_local(source, project.root, plan.target, cache, offline=offline, settings=settings)
+        except AirgapError as exc:
+            problems.append(exc)
+            continue
+        # A version taken from git (or computed by the backend) is the one the wheel got.
+        built.append((replace(package, version=str(parse_wheel_filename(wheel.filename)[1])), wheel))
+    return built, problems
+
+
+def raise_build_problems(problems: list[AirgapError], target: Target) -> None:
+    """Every build that failed, in one message."""
+    if not problems:
+        return
+    if len(problems) == 1 and not isinstance(problems[0], ForeignBuild):
+        raise problems[0]  # one failure keeps its own type and hint (e.g. a uv build error)
+    foreign = any(isinstance(p, ForeignBuild) for p in problems)
+    raise PlanError(f"{len(problems)} package(s) could not be built for {target.slug}: "
+                    + "; ".join(map(str, problems)),
+                    hint="pick versions with wheels for the target, build on a machine that matches the target"
+                         + (" (same OS, CPU and C library, with its CPython)" if foreign else "")
+                         + ", or give --complete-platform of the target")
+
+
+def local_records(built: list[tuple[Package, Artifact]], locals_: list[Project],
+                  project: Project) -> list[dict[str, Any]]:
+    """What the runtime needs to record each local package as uv's own install (runtime/uvrecords.py)."""
+    by_dir = {p.root: p for p in locals_}
+    records = []
+    for package, wheel in sorted(built, key=lambda b: b[0].name):
+        assert package.directory is not None
+        local = by_dir.get((project.root / package.directory).resolve())
+        records.append({"name": package.name, "version": package.version, "path": package.directory,
+                        "editable": package.editable, "wheel": wheel.filename,
+                        "cache_keys": local.cache_keys if local else None})
+    return records
 
 
 def license_text(project: Project) -> str:
@@ -312,45 +374,51 @@ def license_text(project: Project) -> str:
 
 
 def build_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
-              output: Path, python: PythonArchive | None = None) -> BuildResult:
+              output: Path, python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree) -> BuildResult:
+    """`project`/`tree`: what travels (a staged copy when default groups are left out); `repo`/`repo_tree`:
+    the repository the local packages are built from."""
     started = time.monotonic()
     plan = merge(variants)
     target = plan.target
     credentials = index_credentials(project.indexes)
-    built = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs,
-                         credentials=credentials)
+    built, problems = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs,
+                                   credentials=credentials)
+    # Local packages are built from the repository (a version from git needs its .git), not a staged copy.
+    repo_locals = local_projects(repo_tree)
+    local_built, local_problems = build_locals(plan, repo, repo_tree, repo_locals, cache, offline=request.offline)
+    raise_build_problems(problems + local_problems, target)
     built_by = {(p.name, p.version): a for p, a in built}
+    local_by: dict[str, tuple[Package, Artifact]] = {p.name: (p, a) for p, a in local_built}
 
     def installs_of(plan: Plan) -> list[tuple[Package, Artifact]]:
         return [(s.package, s.artifact) for s in plan.wheels if s.artifact is not None] + [
-            (s.package, built_by[(s.package.name, s.package.version)]) for s in plan.builds]
+            (s.package, built_by[(s.package.name, s.package.version)]) for s in plan.builds] + [
+            local_by[s.package.name] for s in plan.locals]
 
-    backend_wheels: list[Artifact] = []
-    locals_ = local_projects(tree)
-    reqs = local_build_requirements(locals_) if plan.sources else []
-    scripts = launcher_scripts(project, locals_, request.selection)
-    if reqs:
-        backend_plan = make_plan(resolve_backends(reqs, target, cache, offline=request.offline), target)
-        backend_wheels = [s.artifact for s in backend_plan.wheels if s.artifact is not None]
-
+    scripts = launcher_scripts(project, local_projects(tree), request.selection)
     uv_wheel = target_uv_wheel(target)
     installs = installs_of(plan)
-    fetch([uv_wheel, *(a for _, a in installs), *backend_wheels], cache, base=project.root,
+    fetch([uv_wheel, *(a for _, a in installs)], cache, base=project.root,
           offline=request.offline, jobs=request.jobs, credentials=credentials)
-    log.info("fetched %d artifacts in %.1fs", len(installs) + len(backend_wheels) + 1, time.monotonic() - started)
+    log.info("fetched and built %d artifacts in %.1fs", len(installs) + 1, time.monotonic() - started)
+    version = (local_by[project.name][0].version if project.name in local_by else None) or project.version
 
     output.parent.mkdir(parents=True, exist_ok=True)
     epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
-    wheelhouse = sorted({a.filename: a for a in [*(a for _, a in installs), *backend_wheels]}.values(),
-                        key=lambda a: a.filename)
+    wheelhouse = sorted({a.filename: a for _, a in installs}.values(), key=lambda a: a.filename)
     floor = libc_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
+    if any(f"linux_{target.platform.arch}" in a.filename for a in wheelhouse) and target.platform.libc == "glibc":
+        # Compiled here (a local build is tagged linux_<arch>): it may need this machine's glibc.
+        here = tuple(int(x) for x in host_platform.libc_ver()[1].split(".")[:2])
+        if len(here) == 2 and (floor is None or here > floor):
+            floor = (here[0], here[1])
     libc_min = f"{floor[0]}.{floor[1]}" if floor and target.platform.os == "linux" else ""
     shipped = {p.name: a for p, a in installs}
     manifest: dict[str, object] = {
         "format": FORMAT_VERSION,
         "name": project.name,
-        "version": project.version,
+        "version": version,
         "target": target.slug,
         "python": target.python_version,
         "libc": target.platform.libc,
@@ -380,11 +448,11 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
              "file": shipped[s.package.name].filename if s.package.name in shipped else None}
             for s in plan.steps
         ],
-        "build_backends": [a.filename for a in backend_wheels],
+        "local_packages": local_records(local_built, repo_locals, repo),
         "hooks": {k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
     }
     fields = HeaderFields(
-        name=project.name, version=project.version, tool_version=__version__, target=target.slug,
+        name=project.name, version=version, tool_version=__version__, target=target.slug,
         target_os=target.platform.os, target_machine=target.platform.machine,
         target_libc=target.platform.libc or "", libc_min=libc_min, python=target.python_version,
         requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
@@ -398,7 +466,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     )
     size, sha = _write(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python)
     log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)
-    return BuildResult(output, project.name, size, sha, plan, tuple(backend_wheels))
+    return BuildResult(output, project.name, size, sha, plan, tuple(a for _, a in local_built))
 
 
 def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree: Tree, cache: Cache,

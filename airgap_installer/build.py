@@ -1,9 +1,19 @@
-"""Sdists and git packages -> wheels on the build side, so the target needs no git and no compiler.
+"""Wheels built on the build side, so that nothing is built on the target (no compiler, no build backend,
+no git there):
 
-Every build goes through the builder's uv (`uv build --wheel`). A built wheel is kept in the cache
-under a key of its inputs (source hash or git commit, target Python), so a warm rebuild builds nothing
-and stays byte-identical. A built wheel that does not fit the target (a native sdist built on another
-platform) is an error that names the package and the ways out.
+- git packages, sdist-only registry packages and direct URL sdists (`build_wheel`);
+- local packages: the project, workspace members and path dependencies (`build_local`). They are
+  built with the project's own uv settings (build constraints, extra build dependencies, config
+  settings, indexes), from the repository itself, so a version taken from git is right; the target
+  installs the wheel and records it as uv's (editable) install of the shipped directory
+  (runtime/uvrecords.py).
+
+Every build goes through the builder's uv (`uv build --wheel`) and is tried once: with the builder's own
+Python, which gives the same wheel for pure-Python code whatever the target's version; a wheel with
+compiled code is built again with a CPython of the target's version when this machine can run one for
+the target's platform, and is refused otherwise. Built wheels are cached under a key of their inputs,
+so a warm rebuild builds nothing and stays byte-identical. SOURCE_DATE_EPOCH (fixed when unset) makes
+the common backends write reproducible wheels.
 """
 
 from __future__ import annotations
@@ -15,29 +25,100 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
 from airgap_installer.cache import Cache, sha256_file
-from airgap_installer.errors import AirgapError, FetchError, PlanError
+from airgap_installer.errors import FetchError, PlanError, UvError
 from airgap_installer.lock import Artifact, Package
 from airgap_installer.plan import WheelRanker
-from airgap_installer.target import Target
+from airgap_installer.target import Target, host_platform_name, parse_platform
 from airgap_installer.uvbin import run_uv
+from airgap_installer.uvwheels import UV_VERSION
+
+REPRODUCIBLE_EPOCH = "315532800"  # 1980-01-01, the earliest time a zip can hold
 
 
-def _uv_build(source: Path, out: Path, target: Target) -> Path:
-    """Build one wheel with the target's Python if this machine has it, else with the builder's own.
-    SOURCE_DATE_EPOCH (fixed when unset) makes the common backends write reproducible wheels."""
-    base = ["build", "--wheel", "--quiet", "--no-config", "--out-dir", str(out), str(source)]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "315532800")}
+def host_can_build_for(target: Target) -> bool:
+    """Compiled code built here runs on the target: same OS, CPU and C library family."""
+    host = parse_platform(host_platform_name())
+    plat = target.platform
+    return (host.os, host.arch, host.libc) == (plat.os, plat.arch, plat.libc)
+
+
+def target_interpreter(target: Target) -> str | None:
+    """A CPython of the target's minor version on this machine, found without downloading (only needed
+    for compiled code)."""
+    if tuple(sys.version_info[:2]) == target.python:
+        return sys.executable
     try:
-        run_uv([*base[:1], "--python", target.python_version, "--no-python-downloads", *base[1:]], env=env)
-    except AirgapError:
-        run_uv([*base[:1], "--python", sys.executable, *base[1:]], env=env)
+        found = run_uv(["python", "find", "--no-python-downloads", "--no-project", target.python_version])
+    except UvError:
+        return None
+    return found.strip() or None
+
+
+def fits(filename: str, target: Target) -> bool:
+    """The wheel runs on the target: one of its tags is the target's; or it was compiled on this machine
+    (`linux_<arch>`, as a local build tags it) for the target's Python, OS, CPU and C library."""
+    if WheelRanker(target.tags()).rank(filename) is not None:
+        return True
+    try:
+        tags = parse_wheel_filename(filename)[3]
+    except InvalidWheelFilename:
+        return False
+    local = f"linux_{target.platform.arch}"
+
+    def runs(interpreter: str, abi: str) -> bool:
+        if interpreter == f"cp{target.python[0]}{target.python[1]}":
+            return True
+        return abi == "abi3" and interpreter.startswith("cp3") and int(interpreter[3:] or 99) <= target.python[1]
+
+    return host_can_build_for(target) and any(t.platform == local and runs(t.interpreter, t.abi) for t in tags)
+
+
+def _uv_build(source: list[str], out: Path, python: str, *, cwd: Path | None, own_config: bool,
+              offline: bool) -> Path:
+    """`uv build --wheel` once; uv's own output on failure. `own_config`: a local package is built with
+    the project's uv settings; a registry sdist or a git checkout with none of ours (`--no-config`)."""
+    args = ["build", "--wheel", "--quiet", "--python", python, "--no-python-downloads", "--out-dir", str(out)]
+    if not own_config:
+        args.append("--no-config")
+    if offline:
+        args.append("--offline")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", REPRODUCIBLE_EPOCH)}
+    run_uv([*args, *source], cwd=cwd, env=env)
     wheels = sorted(out.glob("*.whl"))
     if len(wheels) != 1:
-        raise PlanError(f"building {source.name} gave {len(wheels)} wheels, expected 1")
+        raise PlanError(f"building {' '.join(source) or cwd} gave {len(wheels)} wheels, expected 1")
     return wheels[0]
+
+
+class ForeignBuild(PlanError):
+    """Compiled code that cannot be built here for the target."""
+
+
+def build_for_target(name: str, source: list[str], work: Path, target: Target, *, cwd: Path | None = None,
+                     own_config: bool = False, offline: bool = False) -> Path:
+    """Build with the builder's Python; a compiled wheel that does not fit is built again with the
+    target's Python when this machine can, else refused (ForeignBuild)."""
+    built = _uv_build(source, work / "out", sys.executable, cwd=cwd, own_config=own_config, offline=offline)
+    if fits(built.name, target):
+        return built
+    why = f"{name} has compiled code (built {built.name} here)"
+    if not host_can_build_for(target):
+        raise ForeignBuild(f"{why}, which cannot be compiled here for {target.platform.name}")
+    python = target_interpreter(target)
+    if python is None:
+        raise ForeignBuild(f"{why}, and this machine has no CPython {target.python_version} to build it for "
+                           f"the target")
+    built = _uv_build(source, work / "out-target", python, cwd=cwd, own_config=own_config, offline=offline)
+    if not fits(built.name, target):
+        raise ForeignBuild(f"{why}; with {python} it gave {built.name}, which does not run on {target.slug}")
+    return built
 
 
 def _checkout(package: Package, dest: Path) -> Path:
@@ -52,7 +133,8 @@ def _checkout(package: Package, dest: Path) -> Path:
         raise FetchError("git is needed on the build machine for git dependencies", hint="install git") from exc
     except subprocess.CalledProcessError as exc:
         raise FetchError(f"{package.name}: cannot check out {vcs.url} at {vcs.commit}: {exc.stderr.strip()}",
-                         hint="the build machine must reach the git remote the lock names") from exc
+                         hint="the build machine must reach the git remote the lock names "
+                              "(credentials as git uses them: a credential helper, ssh keys)") from exc
     return dest / vcs.subdirectory if vcs.subdirectory else dest
 
 
@@ -62,31 +144,77 @@ def build_key(package: Package, target: Target) -> str:
     return hashlib.sha256(json.dumps([package.name, package.version, source, target.slug]).encode()).hexdigest()
 
 
-def build_wheel(package: Package, target: Target, cache: Cache) -> Artifact:
-    """The wheel for a git package, an sdist-only registry package or a direct URL sdist, built once and
-    cached."""
-    done = cache.root / "built" / build_key(package, target)
+def _cached_or_build(done: Path, build: Callable[[Path], Path]) -> Artifact:
     existing = sorted(done.glob("*.whl")) if done.is_dir() else []
     if existing:
         wheel = existing[0]
     else:
         with tempfile.TemporaryDirectory(prefix="airgap-build-") as tmp:
-            work = Path(tmp)
-            if package.vcs is not None:
-                source = _checkout(package, work / "src")
-            else:
-                sdist = package.sdist or package.archive  # a registry sdist or a direct URL one
-                assert sdist is not None
-                source = work / sdist.filename
-                shutil.copyfile(cache.path(sdist.sha256), source)
-            built = _uv_build(source, work / "out", target)
-            if WheelRanker(target.tags()).rank(built.name) is None:
-                raise PlanError(
-                    f"{package.name} {package.version}: built {built.name} on this machine, which does not run on "
-                    f"{target.slug}",
-                    hint="build on a machine that matches the target, or choose a version with wheels for it",
-                )
+            built = build(Path(tmp))
             done.mkdir(parents=True, exist_ok=True)
             wheel = done / built.name
             shutil.copyfile(built, wheel)
     return Artifact(url=wheel.as_uri(), sha256=sha256_file(wheel), size=wheel.stat().st_size, filename=wheel.name)
+
+
+def build_wheel(package: Package, target: Target, cache: Cache, *, offline: bool = False) -> Artifact:
+    """The wheel for a git package, an sdist-only registry package or a direct URL sdist, built once and
+    cached."""
+
+    def build(work: Path) -> Path:
+        if package.vcs is not None:
+            source = _checkout(package, work / "src")
+        else:
+            sdist = package.sdist or package.archive  # a registry sdist or a direct URL one
+            assert sdist is not None
+            source = work / sdist.filename
+            shutil.copyfile(cache.path(sdist.sha256), source)
+        return build_for_target(package.name, [str(source)], work, target, offline=offline)
+
+    return _cached_or_build(cache.root / "built" / build_key(package, target), build)
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    """A local package to build: its directory, how uv names it, and what its wheel depends on."""
+
+    name: str
+    directory: Path  # absolute, in the repository
+    member: bool  # a workspace member (built with `--package`), else a path
+    files: tuple[Path, ...]  # the files that travel for it: their contents key the cache
+    vcs_version: bool  # its version comes from git: the repository's state keys the cache too
+
+
+def _git_state(directory: Path) -> str:
+    proc = subprocess.run(["git", "-C", str(directory), "describe", "--tags", "--long", "--dirty", "--always"],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip()
+
+
+def local_key(source: LocalSource, workspace: Path, target: Target, settings: Iterable[Path]) -> str:
+    digest = hashlib.sha256(json.dumps([UV_VERSION, source.name, os.path.relpath(source.directory, workspace),
+                                        target.slug, sys.version]).encode())
+    for path in [*sorted(source.files), *settings]:
+        digest.update(str(path).encode() + b"\0")
+        digest.update(sha256_file(path).encode() if path.is_file() else b"<none>")
+    if source.vcs_version:
+        digest.update(_git_state(source.directory).encode())
+    return digest.hexdigest()
+
+
+def build_local(source: LocalSource, workspace: Path, target: Target, cache: Cache, *, offline: bool,
+                settings: Iterable[Path]) -> Artifact:
+    """The wheel of a local package, built from the repository with the project's uv settings (run in the
+    workspace, so that uv applies them as `uv sync` would), cached by its files and the target."""
+
+    def build(work: Path) -> Path:
+        if source.directory == workspace:
+            args: list[str] = []
+        elif source.member:
+            args = ["--package", source.name]
+        else:
+            args = [str(source.directory)]
+        return build_for_target(source.name, args, work, target, cwd=workspace, own_config=True, offline=offline)
+
+    key = local_key(source, workspace, target, settings)
+    return _cached_or_build(cache.root / "built-local" / key, build)

@@ -97,7 +97,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         shipped = len(result.plan.wheels)
         skipped = sum(1 for s in result.plan.steps if s.action == "skip")
         print(f"wrote {result.path} ({result.size / 1e6:.1f} MB): {shipped} wheels for {result.plan.target.slug}, "
-              f"{skipped} skipped by markers, {len(result.backend_wheels)} build-backend wheels")
+              f"{skipped} skipped by markers, {len(result.local_wheels)} local package(s) built here")
     if len(results) == 1:
         print(f"install with: sh {results[0].path.name} --prefix /opt/{results[0].name} -y")
     return 0

@@ -179,3 +179,13 @@ def local_archives(uv_lock_text: str) -> tuple[str, ...]:
     """Every archive file uv.lock installs from a path (`source = { path = "vendor/x.whl" }`), relative to
     the lock's directory: they travel in the tree, and uv installs them from there on the target."""
     return tuple(sorted({value for key, value in _lock_sources(uv_lock_text) if key == "path"}))
+
+
+def workspace_members(uv_lock_text: str) -> tuple[str, ...]:
+    """The workspace members uv.lock's `[manifest]` names (none for a single project)."""
+    try:
+        doc = parse_toml(uv_lock_text)
+    except Exception as exc:
+        raise LockError(f"uv.lock: not valid TOML ({exc})") from exc
+    members = doc.get("manifest", {}).get("members", [])
+    return tuple(canonicalize_name(m) for m in members if isinstance(m, str))

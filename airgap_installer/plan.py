@@ -17,9 +17,10 @@ from airgap_installer.target import Target
 @dataclass(frozen=True)
 class Step:
     """What happens to one locked package: `ship` its locked wheel; `build` a wheel on the build side (git
-    dependencies, sdist-only registry packages, direct URL sdists); `source` (a local package or a wheel
-    file by path: shipped in the tree, built or installed by `uv sync` on the target); or `skip` (its
-    marker is false for the target)."""
+    dependencies, sdist-only registry packages, direct URL sdists); `local` (the project, a workspace
+    member or a path dependency: its wheel is built on the build side from the repository and its
+    sources travel); `source` (a wheel file by path: shipped in the tree, installed by `uv sync` on the
+    target); or `skip` (its marker is false for the target)."""
 
     package: Package
     action: str
@@ -43,6 +44,10 @@ class Plan:
     @property
     def sources(self) -> list[Step]:
         return [s for s in self.steps if s.action == "source"]
+
+    @property
+    def locals(self) -> list[Step]:
+        return [s for s in self.steps if s.action == "local"]
 
 
 def direct_url(package: Package) -> dict[str, object] | None:
@@ -94,8 +99,18 @@ def _describe_wheels(package: Package) -> str:
     return ", ".join(platforms[:4]) + (" ..." if len(platforms) > 4 else "")
 
 
-def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> Plan:
-    """Choose an artifact for every package; collect every failure, then raise once."""
+def is_pure(filename: str) -> bool:
+    try:
+        tags = parse_wheel_filename(filename)[3]
+    except InvalidWheelFilename:
+        return False
+    return all(tag.abi == "none" and tag.platform == "any" for tag in tags)
+
+
+def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None, *, can_compile: bool = True) -> Plan:
+    """Choose an artifact for every package; collect every failure, then raise once. `can_compile`: this
+    machine can compile code for the target (same OS, CPU and C library); when it cannot, a package whose
+    wheels are all compiled for other platforms is refused here, before anything is downloaded or built."""
     env = target.marker_environment()
     ranker = ranker or WheelRanker(target.tags())
     steps: list[Step] = []
@@ -106,7 +121,9 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> 
             steps.append(Step(package, "skip", None, f"marker false for the target: {package.marker}"))
             continue
         if package.kind == "directory":
-            steps.append(Step(package, "source", None, f"local source at {package.directory}, built by uv"))
+            how = "editable" if package.editable else "non-editable"
+            steps.append(Step(package, "local", None, f"local package at {package.directory}: wheel built here, "
+                              f"installed as uv's {how} install of the shipped sources"))
             continue
         if package.kind == "git":
             steps.append(Step(package, "build", None, f"git {package.vcs.url if package.vcs else ''}: "
@@ -132,6 +149,11 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None) -> 
                 steps.append(Step(package, "ship", archive, f"direct URL wheel {archive.url}"))
             continue
         wheel = ranker.best(package.wheels)
+        if wheel is None and package.wheels and not can_compile and not any(is_pure(a.filename)
+                                                                            for a in package.wheels):
+            problems.append(f"{package.name} {package.version}: wheels only for {_describe_wheels(package)}; its "
+                            f"sdist has compiled code, which cannot be built on this machine for {target.slug}")
+            continue
         if wheel is None and package.sdist is not None:
             why = "no wheel for the target" if package.wheels else "sdist only"
             steps.append(Step(package, "build", package.sdist, f"{why}: wheel built from the sdist"))
@@ -166,19 +188,19 @@ def _signature(plan: Plan) -> tuple[tuple[str, str | None, str, str | None], ...
                  for s in plan.steps)
 
 
-def patch_variants(lock: Lock, target: Target, max_patch: int = 49) -> list[Variant]:
+def patch_variants(lock: Lock, target: Target, max_patch: int = 49, *, can_compile: bool = True) -> list[Variant]:
     """Plans per patch version. A lock can fork on `python_full_version` inside one minor (seen:
     soupsieve 2.10 below 3.11.5, 4.1.3 from 3.11.5 on); when the target's patch version is not known
     (a host Python), the installer carries every branch and picks by the interpreter it finds."""
     if target.python_full is not None:
         version = tuple(int(x) for x in target.python_full.split(".")[:3])
         exact = (version[0], version[1], version[2])
-        return [Variant(exact, exact, make_plan(lock, target))]
+        return [Variant(exact, exact, make_plan(lock, target, can_compile=can_compile))]
     ranker = WheelRanker(target.tags())  # tags do not depend on the patch version; markers may
     forking = list({str(p.marker): p.marker for p in lock.packages
                     if p.marker is not None and "full_version" in str(p.marker)}.values())
     if not forking:
-        return [Variant((*target.python, 0), None, make_plan(lock, target, ranker))]
+        return [Variant((*target.python, 0), None, make_plan(lock, target, ranker, can_compile=can_compile))]
     variants: list[Variant] = []
     major, minor = target.python
     verdicts: tuple[bool, ...] | None = None
@@ -190,7 +212,7 @@ def patch_variants(lock: Lock, target: Target, max_patch: int = 49) -> list[Vari
         if now == verdicts:
             continue
         verdicts = now
-        plan = make_plan(lock, at_patch, ranker)
+        plan = make_plan(lock, at_patch, ranker, can_compile=can_compile)
         if variants and _signature(variants[-1].plan) == _signature(plan):
             continue
         if variants:

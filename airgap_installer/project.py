@@ -31,6 +31,8 @@ class Project:
     build_requires: tuple[str, ...]
     config: dict[str, Any] = field(default_factory=dict)
     indexes: tuple[tuple[str, str], ...] = ()  # (name, url) of each named [[tool.uv.index]]
+    dynamic: tuple[str, ...] = ()  # project.dynamic: e.g. a version taken from git
+    cache_keys: dict[str, Any] | None = None  # [tool.uv] cache-keys as the runtime reads them (None: uv's)
 
     @property
     def lock_path(self) -> Path:
@@ -107,7 +109,31 @@ def load_project(root: Path) -> Project:
         build_requires=tuple(_get(build_system, "requires", list, "build-system", [])),
         config=config,
         indexes=indexes,
+        dynamic=tuple(str(d) for d in _get(project, "dynamic", list, "project", [])),
+        cache_keys=_cache_keys(_get(_get(tool, "uv", dict, "tool", {}), "cache-keys", list, "tool.uv"), path),
     )
+
+
+def _cache_keys(keys: list[Any] | None, path: Path) -> dict[str, Any] | None:
+    """`[tool.uv] cache-keys` as the target's runtime needs them to write uv's record of a local package
+    (runtime/uvrecords.py): files and globs, directories, git, environment variables."""
+    if keys is None:
+        return None
+    spec: dict[str, Any] = {"files": [], "dirs": [], "git": False, "env": []}
+    for key in keys:
+        if isinstance(key, str):
+            spec["files"].append(key)
+        elif isinstance(key, dict) and isinstance(key.get("file"), str):
+            spec["files"].append(key["file"])
+        elif isinstance(key, dict) and isinstance(key.get("dir"), str):
+            spec["dirs"].append(key["dir"])
+        elif isinstance(key, dict) and "git" in key:
+            spec["git"] = True
+        elif isinstance(key, dict) and isinstance(key.get("env"), str):
+            spec["env"].append(key["env"])
+        else:
+            raise ProjectError(f"{path}: tool.uv.cache-keys has an entry uv 0.13.9 does not know: {key!r}")
+    return spec
 
 
 _CONFIG_TYPES: dict[str, type | tuple[type, ...]] = {

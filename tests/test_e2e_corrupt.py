@@ -75,15 +75,15 @@ def test_failed_upgrade_keeps_the_previous_release(run_file: Path, jail: Jail, t
     prefix = tmp_path / "prefix"
     install(jail, run_file, prefix, "--python", target_python())
     before = (prefix / "current").readlink()
-    # Version 2 cannot be built on the target: its package module is missing, so uv_build fails
-    # during `uv sync` there, after the venv and the wheels are already installed.
-    v2 = tiny_project(version="2.0.0", directory="tiny-v2")
-    (v2 / "src" / "tiny" / "__init__.py").unlink()
+    # Version 2 fails on the target after the venv, the wheels and the sync are done: its post-install
+    # check fails.
+    v2 = tiny_project(version="2.0.0", directory="tiny-v2", extra_toml=(
+        '[tool.airgap-installer]\npost-install = "echo checking the new release; exit 7"\n'))
     broken = build(v2, tmp_path / "v2.run", "--python", PY)
     proc = install(jail, broken, prefix, "--python", target_python(), check=False)
     assert proc.returncode == 1
-    assert "uv sync" in proc.stderr and "failed-2.0.0-" in proc.stderr
-    assert "Expected a Python module" in next((prefix / ".airgap-installer").glob("failed-*.log")).read_text()
+    assert "post-install hook failed (exit 7)" in proc.stderr and "failed-2.0.0-" in proc.stderr
+    assert "checking the new release" in next((prefix / ".airgap-installer").glob("failed-*.log")).read_text()
     assert (prefix / "current").readlink() == before
     assert sorted(p.name for p in (prefix / "releases").iterdir()) == [before.name]
     assert not list((prefix / ".airgap-installer").glob("run.*")), "scratch space must be cleaned"

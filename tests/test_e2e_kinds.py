@@ -227,7 +227,7 @@ def test_dry_run_lists_every_package_and_why(workspace: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     assert "build  docopt" in out and "sdist only" in out
     assert "build  gitdep" in out and "git" in out
-    assert "source pathdep" in out and "../pathdep" in out
+    assert "local  pathdep" in out and "../pathdep" in out
     assert "ship   six" in out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -61,9 +62,10 @@ def test_native_wheels_numpy_and_pydantic(tmp_path: Path, jail: Jail, builder_ca
     assert "sum 10" in uv_in(jail, prefix, "run", "science").stdout
 
 
-def test_hatchling_project_is_built_editable_on_the_target(tmp_path: Path, jail: Jail, builder_cache: Path) -> None:
-    # The project itself is built by uv on the target: hatchling's closure, editables included,
-    # must be in the wheelhouse, resolved for the target on the build side.
+def test_hatchling_project_is_built_here_and_uv_sees_its_editable_install(tmp_path: Path, jail: Jail,
+                                                                         builder_cache: Path) -> None:
+    # The project's wheel is built on the build side; the target gets no build backend at all, and uv
+    # there takes the installed wheel for the editable install of the shipped sources that the lock asks.
     project = tmp_path / "hat"
     (project / "src" / "hat").mkdir(parents=True)
     (project / "src" / "hat" / "__init__.py").write_text("def main():\n    import six\n    print('hat ok')\n")
@@ -84,9 +86,13 @@ def test_hatchling_project_is_built_editable_on_the_target(tmp_path: Path, jail:
     import zipfile
 
     names = zipfile.ZipFile(run_file).namelist()
-    assert any(n.startswith("wheelhouse/hatchling-") for n in names)
-    assert any(n.startswith("wheelhouse/editables-") for n in names)
+    assert "wheelhouse/hat-0.1.0-py3-none-any.whl" in names
+    assert not any(n.startswith(("wheelhouse/hatchling-", "wheelhouse/editables-")) for n in names)
     prefix = tmp_path / "opt"
     install(jail, run_file, prefix, "--python", target_python())
     assert "hat ok" in jail.run([str(prefix / "bin" / "hat")]).stdout
-    uv_in(jail, prefix, "sync", "--locked")
+    assert "Would make no changes" in uv_in(jail, prefix, "sync", "--locked", "--dry-run").stderr
+    assert "hat ok" in uv_in(jail, prefix, "run", "hat").stdout
+    record = json.loads(next((prefix / "current" / ".venv").glob("lib/*/site-packages/hat-*.dist-info/direct_url.json"))
+                        .read_text())
+    assert record == {"url": (prefix / "current").resolve().as_uri(), "dir_info": {"editable": True}}

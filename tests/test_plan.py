@@ -69,7 +69,7 @@ def test_marker_false_is_skipped_with_its_marker() -> None:
     plan = make_plan(parse_pylock(LOCK), make_target("3.12", "linux"))
     skipped = {s.package.name: s.reason for s in plan.steps if s.action == "skip"}
     assert "colorama" in skipped and "win32" in skipped["colorama"]
-    assert [s.package.name for s in plan.steps if s.action == "source"] == ["app"]
+    assert [s.package.name for s in plan.steps if s.action == "local"] == ["app"]
 
 
 def test_pins_carry_hashes() -> None:
@@ -198,3 +198,39 @@ wheels = [{wheel("soupsieve-4.1.3-py3-none-any.whl", 2)}]
     assert len(merge(variants).wheels) == 2
     exact = patch_variants(lock, make_target("3.11.7", "linux"))
     assert len(exact) == 1 and exact[0].plan.wheels[0].package.version == "4.1.3"
+
+
+NATIVE = f"""
+lock-version = "1.0"
+created-by = "uv"
+
+[[packages]]
+name = "fastthing"
+version = "1.0"
+sdist = {wheel("fastthing-1.0.tar.gz", 1)}
+wheels = [{wheel("fastthing-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", 2)}]
+
+[[packages]]
+name = "other"
+version = "2.0"
+sdist = {wheel("other-2.0.tar.gz", 3)}
+wheels = [{wheel("other-2.0-cp312-cp312-macosx_11_0_arm64.whl", 4)}]
+
+[[packages]]
+name = "puresdist"
+version = "3.0"
+sdist = {wheel("puresdist-3.0.tar.gz", 5)}
+"""
+
+
+def test_native_packages_are_refused_up_front_when_this_machine_cannot_compile_for_the_target() -> None:
+    # Wheels exist, all compiled for other platforms: the sdist has compiled code. Built here for an
+    # aarch64 target it would only give an x86_64 wheel after minutes of compiling: refuse at once, all of them.
+    with pytest.raises(PlanError) as err:
+        make_plan(parse_pylock(NATIVE), make_target("3.12", "aarch64-manylinux_2_28"), can_compile=False)
+    assert "2 package(s)" in str(err.value)
+    assert "fastthing 1.0: wheels only for" in str(err.value) and "other 2.0" in str(err.value)
+    assert "puresdist" not in str(err.value)  # an sdist-only package may be pure Python: it is built
+    # A machine that can compile for the target builds them from their sdists.
+    plan = make_plan(parse_pylock(NATIVE), make_target("3.12", "aarch64-manylinux_2_28"), can_compile=True)
+    assert sorted(s.package.name for s in plan.builds) == ["fastthing", "other", "puresdist"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from . import uvrecords
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
 
 
@@ -172,49 +172,24 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> Non
 SPACE_HINT = "free some space in the prefix's filesystem, or install into a --prefix on a larger one"
 
 
-def _site_packages(venv: Path) -> Path:
-    found = sorted(venv.glob("lib/python3*/site-packages"))
-    if not found:
-        raise InstallError(f"no site-packages in {venv}")
-    return found[0]
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def mark_direct_installs(venv: Path, entries: list[dict[str, Any]]) -> None:
-    """Give git and direct URL packages (installed from our wheelhouse) the `direct_url.json` uv writes
-    when it installs them from their source, so uv sees them in sync with the lock and neither runs git
-    nor downloads (docs/uv-facts.md). The builder made each record. Idempotent."""
-    site = _site_packages(venv)
-    for entry in entries:
-        wanted = (_normalize(entry["name"]), entry["version"])
-        dist_info = next(
-            (d for d in site.glob("*.dist-info")
-             if (_normalize(d.name[:-10].rsplit("-", 1)[0]), d.name[:-10].rsplit("-", 1)[-1]) == wanted),
-            None,
-        )
-        if dist_info is None:
-            raise InstallError(f"{entry['name']} {entry['version']} is not installed; cannot record its source")
-        (dist_info / "direct_url.json").write_text(json.dumps(entry["direct_url"], separators=(",", ":")))
-        line = f"{dist_info.name}/direct_url.json,,"
-        record = dist_info / "RECORD"
-        if line not in record.read_text().splitlines():
-            with open(record, "a") as out:
-                out.write(line + "\n")
-
-
 def record_sources(project: Path) -> None:
-    """Mark the release's pinned git and direct URL packages as uv would (see mark_direct_installs).
-    Run by the install, and by PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse."""
+    """Record the release's git, direct URL and local packages as uv records its own installs of them
+    (uvrecords.py), so that `uv sync --locked` changes nothing. Run by the install, and by
+    PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse."""
     meta = project / ".airgap"
     manifest = json.loads((meta / "manifest.json").read_text())
     pinned = {line.split(" ", 1)[0] for line in (meta / "pins.txt").read_text().splitlines() if line}
-    # A lock forked by patch version pins a subset: only those packages are installed.
-    direct = [e for e in manifest.get("direct_urls", []) if f"{e['name']}=={e['version']}" in pinned]
-    if direct:
-        mark_direct_installs(project / ".venv", direct)
+    try:
+        site = uvrecords.site_packages(project / ".venv")
+        # A lock forked by patch version pins a subset: only those packages are installed.
+        for entry in manifest.get("direct_urls", []):
+            if f"{entry['name']}=={entry['version']}" in pinned:
+                uvrecords.mark_direct(site, entry)
+        for entry in manifest.get("local_packages", []):
+            if f"{entry['name']}=={entry['version']}" in pinned:
+                uvrecords.mark_local(site, project, entry)
+    except uvrecords.RecordError as exc:
+        raise InstallError(str(exc)) from exc
 
 
 def run_hook(name: str, manifest: dict[str, Any], release: Path, project: Path, env: dict[str, str],
