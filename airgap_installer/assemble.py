@@ -16,13 +16,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from airgap_installer import __version__
 from airgap_installer.auth import Credentials, index_credentials
 from airgap_installer.build import ForeignBuild, LocalSource, build_local, build_wheel, host_can_build_for
 from airgap_installer.cache import Cache, default_cache_dir
-from airgap_installer.errors import AirgapError, PlanError, UsageError
+from airgap_installer.errors import AirgapError, LockError, PlanError, TargetError, UsageError
 from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields, render
@@ -30,10 +30,10 @@ from airgap_installer.interpreter import PythonArchive, bundled_python
 from airgap_installer.lock import Artifact, Lock, Package, local_archives, local_paths, workspace_members
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
 from airgap_installer.plan import Plan, Variant, direct_url, libc_floor, merge, patch_variants, pin_lines
-from airgap_installer.project import Project, load_project
+from airgap_installer.project import Project, load_project, workspace_of
 from airgap_installer.relock import GroupChoice, relock_for_groups
-from airgap_installer.sources import project_files, ship_tree, target_uv_toml
-from airgap_installer.target import Target, make_target
+from airgap_installer.sources import offline_config, project_files, ship_tree
+from airgap_installer.target import Target, make_target, parse_python
 from airgap_installer.uvbin import locate_uv_binary, target_uv_wheel
 from airgap_installer.uvwheels import UV_VERSION
 
@@ -110,12 +110,19 @@ class BuildResult:
 
 
 def default_python(project: Project) -> str:
-    """The project's .python-version, else the builder's own Python if requires-python allows it."""
+    """The project's .python-version (its X.Y: pyenv writes an exact patch version, and the target host
+    has whichever patch it has), else the builder's own Python if requires-python allows it."""
     pinned = project.root / ".python-version"
     if pinned.is_file():
-        text = pinned.read_text(encoding="utf-8").strip().splitlines()
-        if text:
-            return text[0].strip()
+        lines = [line.strip() for line in pinned.read_text(encoding="utf-8").splitlines()]
+        requests = [line for line in lines if line and not line.startswith("#")]
+        if requests:
+            try:
+                version, _ = parse_python(requests[0])
+            except TargetError as exc:
+                raise UsageError(f"{pinned} asks for {requests[0]!r}, which is not a CPython version this tool "
+                                 "builds for", hint="pass --python X.Y (e.g. --python 3.12)") from exc
+            return f"{version[0]}.{version[1]}"
     here = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if project.requires_python.contains(f"{here}.0", prereleases=True) or not str(project.requires_python):
         return here
@@ -172,6 +179,7 @@ class Tree:
     files: list[tuple[str, Path, int]]
     modified: tuple[str, ...] = ()  # files that differ from the repository's, and why
     default_groups: tuple[str, ...] | None = None
+    generated: tuple[tuple[str, bytes], ...] = ()  # files written for the target, replacing the tree's own
 
     @property
     def project_dir(self) -> Path:
@@ -179,6 +187,27 @@ class Tree:
 
     def member(self, name: str) -> str:
         return in_project(self.project_rel, name)
+
+
+def for_target(tree: Tree, target: Target) -> Tree:
+    """The files the target needs to differ from the repository's: uv's offline settings (sources.py)
+    and a `.python-version` that names an exact patch version (pyenv writes
+    `3.11.7`): uv on the target would demand exactly that interpreter, so it says the target's X.Y."""
+    name, text, note = offline_config(tree.project_dir)
+    generated = [(tree.member(name), text.encode())]
+    modified = [*tree.modified, *([note] if note else [])]
+    names = {rel for rel, _, _ in tree.files}
+    parts = [] if tree.project_rel == "." else tree.project_rel.split("/")
+    for depth in range(len(parts), -1, -1):  # uv reads the nearest .python-version up to the workspace root
+        rel = "/".join([*parts[:depth], ".python-version"])
+        if rel in names:
+            pinned = (tree.root / rel).read_text(encoding="utf-8").strip()
+            if pinned != target.python_version:
+                generated.append((rel, f"{target.python_version}\n".encode()))
+                modified.append(f"{rel} ({pinned!r} -> {target.python_version!r}: any CPython "
+                                f"{target.python_version} on the host)")
+            break
+    return replace(tree, generated=tuple(generated), modified=tuple(modified))
 
 
 def in_project(project_rel: str, name: str) -> str:
@@ -210,9 +239,47 @@ def stage(tree: Tree, dest: Path) -> Tree:
     return Tree(dest, tree.project_rel, [(rel, dest / rel, mode) for rel, _, mode in tree.files])
 
 
+def locate(directory: Path) -> tuple[Path, str | None]:
+    """The project to build, and the member chosen by its directory: `build MEMBER_DIR` means
+    `build WORKSPACE --package MEMBER`, as uv finds the workspace's lock from a member's directory."""
+    if (directory / "uv.lock").is_file() or not (directory / "pyproject.toml").is_file():
+        return directory, None
+    root = workspace_of(directory)
+    if root is None:
+        return directory, None
+    return root, load_project(directory).name
+
+
+def as_installed(project: Project, selection: Selection) -> Project:
+    """A virtual workspace root (no [project]) installs its members: the installer is named after the
+    chosen member (its name, version, Python range), or carries every member's console scripts."""
+    if not project.virtual:
+        return project
+    if not project.lock_path.is_file():
+        raise LockError(f"no uv.lock in {project.root}")
+    members = [load_project((project.root / path).resolve())
+               for path in local_paths(project.lock_path.read_text(encoding="utf-8"))]
+    if selection.package:
+        chosen = next((m for m in members if m.name == canonicalize_name(selection.package)), None)
+        if chosen is None:
+            raise UsageError(f"--package {selection.package}: not a member of the workspace at {project.root}",
+                             hint=f"members: {', '.join(sorted(m.name for m in members)) or 'none'}")
+        return replace(project, name=chosen.name, version=chosen.version, requires_python=chosen.requires_python,
+                       scripts=chosen.scripts, dynamic=chosen.dynamic)
+    return replace(project, scripts=tuple(sorted({s for m in members for s in m.scripts})))
+
+
 def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target], Lock, Cache]:
-    project = load_project(request.project_dir)
-    request = with_config(request, project)
+    root, member = locate(request.project_dir)
+    project = load_project(root)
+    request = with_config(replace(request, project_dir=root), project)
+    if member is not None:
+        chosen = request.selection.package
+        if chosen and canonicalize_name(chosen) != member:
+            raise UsageError(f"{request.project_dir} is the workspace member {member}, not --package {chosen}",
+                             hint="build the workspace root with --package, or the member's directory alone")
+        request = replace(request, selection=replace(request.selection, package=member))
+    project = as_installed(project, request.selection)
     targets = resolve_targets(request, project)
     cache = Cache(request.cache_dir or default_cache_dir())
     lock = export_lock(project, request.selection.uv_args(), cache, offline=request.offline)
@@ -380,6 +447,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     started = time.monotonic()
     plan = merge(variants)
     target = plan.target
+    tree = for_target(tree, target)
     credentials = index_credentials(project.indexes)
     built, problems = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs,
                                    credentials=credentials)
@@ -497,9 +565,12 @@ def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree
             for name, data in _runtime_files():
                 zw.add_bytes(name, data)
             zw.add_bytes("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+            generated = dict(tree.generated)
             for rel, path, mode in tree.files:
-                zw.add_file(f"project/{rel}", path, mode)
-            zw.add_bytes(f"project/{tree.member('uv.toml')}", target_uv_toml(tree.project_dir).encode())
+                if rel not in generated:
+                    zw.add_file(f"project/{rel}", path, mode)
+            for rel, data in sorted(generated.items()):
+                zw.add_bytes(f"project/{rel}", data)
             for artifact in wheelhouse:
                 zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
             zw.close()

@@ -1,5 +1,6 @@
 """Command line: `airgap-installer build|inspect|verify`. The only module that prints or exits."""
 
+
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,10 @@ from airgap_installer.errors import AirgapError
 from airgap_installer.inspect import inspect_file
 from airgap_installer.plan import Variant
 from airgap_installer.target import load_complete_platform
+
+DESCRIPTION = """\
+Build one self-extracting file that installs a uv project on a host with no network, and leaves a
+project in which plain `uv run` works there. `build` makes the file; `inspect` and `verify` read one."""
 
 BUILD_EPILOG = """\
 targets (uv's --python-platform names):
@@ -32,7 +37,7 @@ examples:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="airgap-installer", description=__doc__)
+    parser = argparse.ArgumentParser(prog="airgap-installer", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)

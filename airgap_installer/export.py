@@ -61,6 +61,11 @@ def export_lock(project: Project, args: list[str], cache: Cache | None, *, offli
         text = run_uv(["export", "--locked", *(["--offline"] if offline else []), *python, "--format",
                        "pylock.toml", "--quiet", *args], cwd=project.root)
     except UvError as exc:
+        if "does not match the running version" in str(exc):
+            raise LockError(f"{project.root} sets [tool.uv] required-version, which uv {UV_VERSION} (the uv this "
+                            "airgap-installer bundles and builds with) does not meet",
+                            hint="use an airgap-installer that bundles a uv in that range, or widen "
+                                 "required-version") from exc
         if "needs to be updated" in str(exc):
             raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root}") from exc
         if offline and "network" in str(exc):

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from airgap_installer.errors import ProjectError
 from airgap_installer.tomlread import TOMLError, parse_toml
-from airgap_installer.uvwheels import UV_VERSION
 
 # Keys of [tool.airgap-installer] and the build option each one defaults.
 CONFIG_KEYS = frozenset(
@@ -32,26 +31,12 @@ class Project:
     config: dict[str, Any] = field(default_factory=dict)
     indexes: tuple[tuple[str, str], ...] = ()  # (name, url) of each named [[tool.uv.index]]
     dynamic: tuple[str, ...] = ()  # project.dynamic: e.g. a version taken from git
+    virtual: bool = False  # a workspace root with no [project]: only its members are packages
     cache_keys: dict[str, Any] | None = None  # [tool.uv] cache-keys as the runtime reads them (None: uv's)
 
     @property
     def lock_path(self) -> Path:
         return self.root / "uv.lock"
-
-    @property
-    def uses_uv_build(self) -> bool:
-        """uv builds `uv_build` projects itself, with no backend wheel on the target, when the required
-        uv_build range admits the bundled uv's version."""
-        if self.build_backend != "uv_build":
-            return False
-        for text in self.build_requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
-                return False
-            if req.name.replace("-", "_") == "uv_build":
-                return req.specifier.contains(UV_VERSION, prereleases=True)
-        return False
 
 
 def _get(table: Any, key: str, kind: type, where: str, default: Any = None) -> Any:
@@ -69,9 +54,14 @@ def load_project(root: Path) -> Project:
         doc = parse_toml(path.read_text(encoding="utf-8"))
     except (TOMLError, UnicodeDecodeError) as exc:
         raise ProjectError(f"{path}: not valid TOML ({exc})") from exc
+    tool = _get(doc, "tool", dict, "", {})
     project = _get(doc, "project", dict, "", None)
-    if project is None:
-        raise ProjectError(f"{path}: no [project] table")
+    virtual = project is None and isinstance(_get(_get(tool, "uv", dict, "tool", {}), "workspace", dict, "tool.uv"),
+                                              dict)
+    if project is None and not virtual:
+        raise ProjectError(f"{path}: no [project] table (and no [tool.uv.workspace]: not a uv project)")
+    if virtual:  # a virtual workspace root: the members hold the code; named after its directory
+        project = {"name": canonicalize_name(root.resolve().name) or "workspace"}
     name = _get(project, "name", str, "project")
     if not name:
         raise ProjectError(f"{path}: project.name is missing")
@@ -82,7 +72,6 @@ def load_project(root: Path) -> Project:
         raise ProjectError(f"{path}: project.requires-python is not a version specifier ({exc})") from exc
     scripts = tuple(sorted(_get(project, "scripts", dict, "project", {})))
     build_system = _get(doc, "build-system", dict, "", {})
-    tool = _get(doc, "tool", dict, "", {})
     config = _get(tool, "airgap-installer", dict, "tool", {})
     uv_indexes = list(_get(_get(tool, "uv", dict, "tool", {}), "index", list, "tool.uv", []))
     if (root / "uv.toml").is_file():  # the project's uv.toml may name indexes too
@@ -110,6 +99,7 @@ def load_project(root: Path) -> Project:
         config=config,
         indexes=indexes,
         dynamic=tuple(str(d) for d in _get(project, "dynamic", list, "project", [])),
+        virtual=virtual,
         cache_keys=_cache_keys(_get(_get(tool, "uv", dict, "tool", {}), "cache-keys", list, "tool.uv"), path),
     )
 
@@ -149,3 +139,25 @@ def _check_config(config: dict[str, Any], path: Path) -> None:
             kind = _CONFIG_TYPES[key]
             raise ProjectError(f"{path}: tool.airgap-installer.{key} must be a "
                                f"{kind.__name__ if isinstance(kind, type) else kind}")
+
+
+def workspace_of(member: Path) -> Path | None:
+    """The workspace root whose uv.lock covers `member` (uv finds it from a member's directory too)."""
+    member = member.resolve()
+    for parent in member.parents:
+        pyproject = parent / "pyproject.toml"
+        if not (parent / "uv.lock").is_file() or not pyproject.is_file():
+            continue
+        try:
+            workspace = parse_toml(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("uv", {}).get("workspace")
+        except (TOMLError, UnicodeDecodeError):
+            return None
+        if not isinstance(workspace, dict):
+            continue
+        members = [m for pattern in workspace.get("members", []) if isinstance(pattern, str)
+                   for m in parent.glob(pattern)]
+        excluded = [m for pattern in workspace.get("exclude", []) if isinstance(pattern, str)
+                    for m in parent.glob(pattern)]
+        if any(m.resolve() == member for m in members) and not any(m.resolve() == member for m in excluded):
+            return parent
+    return None

@@ -11,7 +11,7 @@ from typing import Any
 import tomlkit
 
 from airgap_installer.errors import ProjectError
-from airgap_installer.tomlread import TOMLError, parse_toml
+from airgap_installer.tomlread import TOMLError
 
 # Never shipped: environments, caches, VCS metadata, build output.
 EXCLUDED_DIRS = frozenset(
@@ -24,8 +24,8 @@ ALWAYS = frozenset({"pyproject.toml", "uv.lock"})
 
 WHEELHOUSE = ".airgap/wheelhouse"
 
-# [tool.uv] keys that are project metadata, not settings: uv.toml refuses them and they stay in
-# pyproject.toml. Every other [tool.uv] key is a setting that a uv.toml shadows, so we copy it over.
+# [tool.uv] keys that are project metadata, not settings: a uv.toml does not shadow them. Every other
+# [tool.uv] key is a setting that a uv.toml would shadow.
 PROJECT_ONLY_KEYS = frozenset(
     {"sources", "workspace", "managed", "package", "default-groups", "dependency-groups", "dev-dependencies",
      "conflicts", "environments", "required-environments", "build-backend"}
@@ -82,28 +82,43 @@ def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path 
     return sorted(out.values())
 
 
-def target_uv_toml(root: Path) -> str:
-    """The project's uv.toml for the target: its own settings (uv.toml, else [tool.uv]) + ours on top."""
-    doc = tomlkit.document()
-    doc.add(tomlkit.comment("Written by airgap-installer: keeps uv offline on this host, using the bundled"))
-    doc.add(tomlkit.comment("wheelhouse. pyproject.toml and uv.lock are the project's own, byte for byte."))
-    existing = root / "uv.toml"
-    settings: dict[str, Any] = {}
+OFFLINE = {"offline": True, "find-links": [WHEELHOUSE], "python-downloads": "never"}
+HEADER = ("Written by airgap-installer: keeps uv offline on this host, using the bundled",
+          "wheelhouse (find-links is relative to this file).")
+
+
+def offline_config(root: Path) -> tuple[str, str, str | None]:
+    """Where the target's offline settings go, the file's text, and a note when a file of the project
+    changes. uv reads one project configuration: a uv.toml shadows every setting in `[tool.uv]` (and
+    warns about it on every command), so the settings join the project's own uv.toml if it has one,
+    else its `[tool.uv]` if that holds settings, else a new uv.toml (pyproject.toml untouched). None of
+    them changes what `uv lock --check` decides."""
     try:
-        if existing.is_file():
-            settings = parse_toml(existing.read_text(encoding="utf-8"))
-        else:
-            pyproject = parse_toml((root / "pyproject.toml").read_text(encoding="utf-8"))
-            tool_uv = pyproject.get("tool", {}).get("uv", {})
-            settings = {k: v for k, v in tool_uv.items() if k not in PROJECT_ONLY_KEYS}
-    except TOMLError as exc:
-        raise ProjectError(f"cannot read the project's uv settings: {exc}") from exc
-    # Indexes and find-links of the build machine mean nothing on the target.
+        if (root / "uv.toml").is_file():
+            doc = tomlkit.parse((root / "uv.toml").read_text(encoding="utf-8"))
+            _apply(doc)
+            return "uv.toml", tomlkit.dumps(doc), "uv.toml (offline = true, find-links = the bundled wheelhouse, " \
+                                                  "python-downloads = \"never\")"
+        pyproject = tomlkit.parse((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (TOMLError, tomlkit.exceptions.TOMLKitError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read the project's uv settings in {root}: {exc}") from exc
+    tool_uv = pyproject.get("tool", {}).get("uv", {})
+    if any(key not in PROJECT_ONLY_KEYS for key in tool_uv):
+        _apply(tool_uv)
+        return "pyproject.toml", tomlkit.dumps(pyproject), (
+            "pyproject.toml ([tool.uv] offline = true, find-links = the bundled wheelhouse, "
+            "python-downloads = \"never\": a uv.toml would shadow the project's [tool.uv] settings)")
+    doc = tomlkit.document()
+    for line in HEADER:
+        doc.add(tomlkit.comment(line))
+    _apply(doc)
+    return "uv.toml", tomlkit.dumps(doc), None
+
+
+def _apply(settings: Any) -> None:
+    """Our settings on top; indexes and find-links of the build machine mean nothing on the target, and
+    `no-index` would make uv take the lock for stale."""
     for key in ("find-links", "no-index", "offline", "python-downloads"):
         settings.pop(key, None)
-    for key, value in settings.items():
-        doc[key] = value
-    doc["offline"] = True
-    doc["find-links"] = [WHEELHOUSE]  # relative to this file's directory
-    doc["python-downloads"] = "never"
-    return tomlkit.dumps(doc)
+    for key, value in OFFLINE.items():
+        settings[key] = value

@@ -157,7 +157,7 @@ class Target:
 
 
 def parse_python(text: str) -> tuple[tuple[int, int], str | None]:
-    m = re.fullmatch(r"(?:cpython-?|cp)?(3)\.?(\d+)(?:\.(\d+))?", text.strip())
+    m = re.fullmatch(r"(?:cpython[-@]?|cp)?(3)\.?(\d+)(?:\.(\d+))?", text.strip())
     if not m:
         raise TargetError(f"--python {text!r} is not a CPython version", hint="use X.Y, e.g. --python 3.12")
     full = f"3.{m.group(2)}.{m.group(3)}" if m.group(3) else None
@@ -165,8 +165,11 @@ def parse_python(text: str) -> tuple[tuple[int, int], str | None]:
 
 
 def make_target(python: str, platform_name: str | None) -> Target:
-    version, full = parse_python(python)
-    return Target(version, parse_platform(platform_name or host_platform_name()), full)
+    """`python` X.Y; a patch version (`3.11.7`, as pyenv pins it) is taken as its X.Y: the host's
+    interpreter may be any 3.11, and the installer carries every branch a lock may have per patch
+    version. Only a bundled interpreter fixes the patch version."""
+    version, _ = parse_python(python)
+    return Target(version, parse_platform(platform_name or host_platform_name()))
 
 
 def load_complete_platform(path: Path) -> Target:

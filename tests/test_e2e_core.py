@@ -32,7 +32,7 @@ def test_install_then_plain_uv_run_works_offline(run_file: Path, jail: Jail, tmp
     assert (prefix / "bin" / "tiny").is_file()
     current = prefix / "current"
     assert current.is_symlink() and os.readlink(current).startswith("releases/")
-    for name in ("pyproject.toml", "uv.lock", "uv.toml", ".venv", "src/tiny/cli.py"):
+    for name in ("pyproject.toml", "uv.lock", ".venv", "src/tiny/cli.py"):
         assert (current / name).exists(), name
 
     # Plain uv in a clean environment with no network: run, sync --locked, lock --check, run --locked.
@@ -65,10 +65,15 @@ def test_project_files_are_byte_identical(run_file: Path, jail: Jail, tmp_path: 
     prefix = tmp_path / "p"
     install(jail, run_file, prefix, "--python", target_python())
     source = run_file.parent.parent / "tiny"
-    for name in ("pyproject.toml", "uv.lock"):
-        assert (prefix / "current" / name).read_bytes() == (source / name).read_bytes()
-    uv_toml = (prefix / "current" / "uv.toml").read_text()
-    assert "offline = true" in uv_toml and 'python-downloads = "never"' in uv_toml
+    assert (prefix / "current" / "uv.lock").read_bytes() == (source / "uv.lock").read_bytes()
+    # The project has [tool.uv] settings (its index): uv's offline settings join them, because a uv.toml
+    # would shadow them (docs/uv-facts.md).
+    shipped = (prefix / "current" / "pyproject.toml").read_text().splitlines()
+    original = (source / "pyproject.toml").read_text().splitlines()
+    assert [line for line in shipped if line not in original] == [
+        "[tool.uv]", "offline = true", 'find-links = [".airgap/wheelhouse"]', 'python-downloads = "never"']
+    assert [line for line in original if line not in shipped] == []
+    assert not (prefix / "current" / "uv.toml").exists()
 
 
 def test_marker_false_packages_are_not_shipped(run_file: Path) -> None:

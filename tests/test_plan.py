@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from airgap_installer.errors import PlanError
@@ -196,7 +198,9 @@ wheels = [{wheel("soupsieve-4.1.3-py3-none-any.whl", 2)}]
     assert [(v.first, v.last) for v in variants] == [((3, 11, 0), (3, 11, 4)), ((3, 11, 5), None)]
     assert [s.package.version for v in variants for s in v.plan.wheels] == ["2.10", "4.1.3"]
     assert len(merge(variants).wheels) == 2
-    exact = patch_variants(lock, make_target("3.11.7", "linux"))
+    # A bundled interpreter fixes the patch version; `--python 3.11.7` does not (the host has any 3.11).
+    assert len(patch_variants(lock, make_target("3.11.7", "linux"))) == 2
+    exact = patch_variants(lock, replace(make_target("3.11", "linux"), python_full="3.11.7"))
     assert len(exact) == 1 and exact[0].plan.wheels[0].package.version == "4.1.3"
 
 

@@ -8,7 +8,7 @@ import pytest
 import tomlkit
 
 from airgap_installer.errors import ProjectError
-from airgap_installer.sources import project_files, target_uv_toml
+from airgap_installer.sources import offline_config, project_files
 
 
 def test_project_files_skip_environments_and_caches(tmp_path: Path) -> None:
@@ -23,24 +23,35 @@ def test_project_files_skip_environments_and_caches(tmp_path: Path) -> None:
     assert files["run.sh"] == 0o755 and files["uv.lock"] == 0o644
 
 
-def test_uv_toml_keeps_tool_uv_settings_and_forces_offline(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "p"\n[tool.uv]\nconstraint-dependencies = ["idna<4"]\nno-index = true\n'
-        '[tool.uv.sources]\nidna = { index = "x" }\n'
-    )
-    doc = tomlkit.parse(target_uv_toml(tmp_path)).unwrap()
+def test_tool_uv_settings_get_the_offline_settings_in_pyproject(tmp_path: Path) -> None:
+    # A uv.toml would shadow [tool.uv] (uv warns on every command): ours join [tool.uv] instead.
+    text = ('[project]\nname = "p"\n\n[tool.uv]\nconstraint-dependencies = ["idna<4"]  # keep me\nno-index = true\n'
+            '\n[tool.uv.sources]\nidna = { index = "x" }\n')
+    (tmp_path / "pyproject.toml").write_text(text)
+    name, new, note = offline_config(tmp_path)
+    assert name == "pyproject.toml" and note and "pyproject.toml" in note
+    doc = tomlkit.parse(new).unwrap()["tool"]["uv"]
     assert doc["offline"] is True and doc["python-downloads"] == "never"
     assert doc["find-links"] == [".airgap/wheelhouse"]
-    assert doc["constraint-dependencies"] == ["idna<4"]
-    assert "sources" not in doc  # project metadata stays in pyproject.toml
+    assert doc["constraint-dependencies"] == ["idna<4"] and doc["sources"] == {"idna": {"index": "x"}}
     assert "no-index" not in doc  # no-index makes uv treat the lock as stale
+    assert "# keep me" in new  # the user's formatting stays
+
+
+def test_a_project_without_uv_settings_gets_a_uv_toml_and_its_pyproject_stays(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.uv.sources]\nidna = { index = "x" }\n')
+    name, new, note = offline_config(tmp_path)
+    assert name == "uv.toml" and note is None
+    assert tomlkit.parse(new).unwrap() == {"offline": True, "find-links": [".airgap/wheelhouse"],
+                                           "python-downloads": "never"}
 
 
 def test_existing_uv_toml_is_merged(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.uv]\ncompile-bytecode = true\n')
     (tmp_path / "uv.toml").write_text('link-mode = "copy"\nfind-links = ["/build/machine/only"]\n')
-    doc = tomlkit.parse(target_uv_toml(tmp_path)).unwrap()
-    assert doc["link-mode"] == "copy" and doc["find-links"] == [".airgap/wheelhouse"]
+    name, new, note = offline_config(tmp_path)
+    doc = tomlkit.parse(new).unwrap()
+    assert name == "uv.toml" and note and doc["link-mode"] == "copy" and doc["find-links"] == [".airgap/wheelhouse"]
 
 
 def test_ship_tree_holds_sibling_path_dependencies(tmp_path: Path) -> None:
@@ -51,18 +62,6 @@ def test_ship_tree_holds_sibling_path_dependencies(tmp_path: Path) -> None:
     (tmp_path / "src" / "pathdep").mkdir()
     assert ship_tree(project, [".", "packages/member"]) == (project, ".")
     assert ship_tree(project, [".", "../pathdep"]) == (tmp_path / "src", "demo")
-
-
-def test_uv_build_is_native_only_for_a_range_that_admits_the_bundled_uv(tmp_path: Path) -> None:
-    from airgap_installer.project import load_project
-
-    def backend(requires: str) -> bool:
-        (tmp_path / "pyproject.toml").write_text(
-            f'[project]\nname = "p"\n[build-system]\nrequires = [{requires}]\nbuild-backend = "uv_build"\n')
-        return load_project(tmp_path).uses_uv_build
-
-    assert backend('"uv_build>=0.13,<0.14"')
-    assert not backend('"uv_build>=0.8,<0.9"')  # uv would need that uv_build wheel: ship the backend
 
 
 def test_in_a_git_work_tree_ignored_files_stay_home(tmp_path: Path) -> None:
