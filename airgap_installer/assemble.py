@@ -29,7 +29,7 @@ from airgap_installer.header import HeaderFields, render
 from airgap_installer.interpreter import PythonArchive, bundled_python
 from airgap_installer.lock import Artifact, Lock, Package, local_archives, local_paths, workspace_members
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
-from airgap_installer.plan import Plan, Variant, direct_url, libc_floor, merge, patch_variants, pin_lines
+from airgap_installer.plan import Plan, Variant, direct_url, merge, os_floor, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project, workspace_of
 from airgap_installer.relock import GroupChoice, relock_for_groups
 from airgap_installer.sources import offline_config, project_files, ship_tree
@@ -160,9 +160,10 @@ def resolve_targets(request: BuildRequest, project: Project) -> list[Target]:
     return targets
 
 
-def output_path(request: BuildRequest, project: Project, target: Target, several: bool) -> Path:
-    """-o FILE for one target; with several targets -o is a directory and each file is named after its target."""
-    name = f"install-{project.name}-{target.slug}.run"
+def output_path(request: BuildRequest, project: Project, slug: str, several: bool) -> Path:
+    """-o FILE for one target; with several targets -o is a directory and each file is named after its target
+    as its wheels need it (cp312-x86_64-manylinux_2_17)."""
+    name = f"install-{project.name}-{slug}.run"
     if request.output is None:
         return (Path("dist") / name).resolve()
     if several or request.output.is_dir():
@@ -331,9 +332,8 @@ def build(request: BuildRequest) -> list[BuildResult]:
             # Markers see the bundled interpreter's exact version.
             targets = [replace(t, python_full=a.version) if a else t for t, a in zip(targets, archives, strict=True)]
         variants = [patch_variants(lock, target, can_compile=host_can_build_for(target)) for target in targets]
-        return [build_one(request, project, tree, v, cache, output_path(request, project, v[0].plan.target,
-                                                                          len(variants) > 1), archive,
-                          repo=repo, repo_tree=repo_tree)
+        return [build_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree,
+                          several=len(variants) > 1)
                 for v, archive in zip(variants, archives, strict=True)]
 
 
@@ -441,7 +441,7 @@ def license_text(project: Project) -> str:
 
 
 def build_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
-              output: Path, python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree) -> BuildResult:
+              python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool) -> BuildResult:
     """`project`/`tree`: what travels (a staged copy when default groups are left out); `repo`/`repo_tree`:
     the repository the local packages are built from."""
     started = time.monotonic()
@@ -471,17 +471,19 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     log.info("fetched and built %d artifacts in %.1fs", len(installs) + 1, time.monotonic() - started)
     version = (local_by[project.name][0].version if project.name in local_by else None) or project.version
 
-    output.parent.mkdir(parents=True, exist_ok=True)
     epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
     wheelhouse = sorted({a.filename: a for _, a in installs}.values(), key=lambda a: a.filename)
-    floor = libc_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
+    floor = os_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
     if any(f"linux_{target.platform.arch}" in a.filename for a in wheelhouse) and target.platform.libc == "glibc":
         # Compiled here (a local build is tagged linux_<arch>): it may need this machine's glibc.
         here = tuple(int(x) for x in host_platform.libc_ver()[1].split(".")[:2])
         if len(here) == 2 and (floor is None or here > floor):
             floor = (here[0], here[1])
-    libc_min = f"{floor[0]}.{floor[1]}" if floor and target.platform.os == "linux" else ""
+    os_min = f"{floor[0]}.{floor[1]}" if floor else ""
+    output = output_path(request, project, f"cp{target.python[0]}{target.python[1]}-{target.platform.named_for(floor)}",
+                         several)
+    output.parent.mkdir(parents=True, exist_ok=True)
     shipped = {p.name: a for p, a in installs}
     manifest: dict[str, object] = {
         "format": FORMAT_VERSION,
@@ -490,7 +492,8 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         "target": target.slug,
         "python": target.python_version,
         "libc": target.platform.libc,
-        "libc_min": libc_min or None,
+        "libc_min": os_min if target.platform.os == "linux" and os_min else None,
+        "macos_min": os_min if target.platform.os == "macos" and os_min else None,
         "requires_python": str(project.requires_python),
         "uv_version": UV_VERSION,
         "uv_wheel": uv_wheel.filename,
@@ -522,7 +525,8 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     fields = HeaderFields(
         name=project.name, version=version, tool_version=__version__, target=target.slug,
         target_os=target.platform.os, target_machine=target.platform.machine,
-        target_libc=target.platform.libc or "", libc_min=libc_min, python=target.python_version,
+        target_libc=target.platform.libc or ("macOS" if target.platform.os == "macos" else ""), libc_min=os_min,
+        python=target.python_version,
         requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
         build_date=build_date or "unset (reproducible build)", scripts=" ".join(scripts),
         modified="; ".join(tree.modified) or "none (pyproject.toml and uv.lock are the repository's)",

@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from airgap_installer.cache import Cache
 from airgap_installer.errors import LockError, UvError
-from airgap_installer.lock import Lock, local_paths, parse_pylock
+from airgap_installer.lock import Lock, local_paths, lock_requires_python, parse_pylock
+from airgap_installer.lockcheck import stale_reasons
 from airgap_installer.project import Project
 from airgap_installer.uvbin import run_uv
 from airgap_installer.uvwheels import UV_VERSION
+
+log = logging.getLogger(__name__)
 
 
 def _config_files() -> list[Path]:
@@ -52,13 +58,27 @@ def export_lock(project: Project, args: list[str], cache: Cache | None, *, offli
     memo = cache.root / "exports" / f"{inputs_digest(project, args, lock_text)}.pylock.toml" if cache else None
     if memo is not None and memo.is_file():
         return parse_pylock(memo.read_text(encoding="utf-8"))
-    # uv needs some interpreter that satisfies requires-python; naming ours spares its discovery
-    # (~0.1 s, more behind pyenv shims). The export itself does not depend on which one.
+    # `--locked` needs an interpreter inside requires-python (uv 0.13.9), only to compare files. Ours
+    # when it fits (naming it spares uv's discovery); else `--frozen`, and lockcheck.py compares the
+    # files: the builder never looks for, or downloads, another Python (lockcheck.py says why).
     here = ".".join(map(str, sys.version_info[:3]))
-    python = ["--python", sys.executable] if project.requires_python.contains(here, prereleases=True) else []
+    try:
+        fits = SpecifierSet(lock_requires_python(lock_text)).contains(here, prereleases=True)
+    except InvalidSpecifier:
+        fits = False
+    if not fits:
+        reasons = stale_reasons(lock_text, {path: (project.root / path / "pyproject.toml").read_text(encoding="utf-8")
+                                            for path in local_paths(lock_text)
+                                            if (project.root / path / "pyproject.toml").is_file()}
+                                | ({".": (project.root / "pyproject.toml").read_text(encoding="utf-8")}
+                                   if project.virtual else {}))
+        if reasons:
+            raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root}: {'; '.join(reasons)}")
+        log.info("this Python %s is outside requires-python: uv.lock checked against pyproject.toml here", here)
+    check = ["--locked", "--python", sys.executable] if fits else ["--frozen"]
     try:
         # In the project: uv writes `directory` paths relative to the working directory.
-        text = run_uv(["export", "--locked", *(["--offline"] if offline else []), *python, "--format",
+        text = run_uv(["export", *check, *(["--offline"] if offline else []), "--format",
                        "pylock.toml", "--quiet", *args], cwd=project.root)
     except UvError as exc:
         if "does not match the running version" in str(exc):

@@ -61,7 +61,7 @@ class HeaderFields:
     target_os: str
     target_machine: str
     target_libc: str  # "glibc", "musl" or "" (macOS)
-    libc_min: str  # the oldest libc version every shipped binary accepts, e.g. "2.28"; "" when none
+    libc_min: str  # the oldest glibc/musl (or macOS) version every shipped binary accepts, e.g. "2.28"; ""
     python: str
     requires_python: str
     uv_version: str

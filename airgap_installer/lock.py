@@ -154,12 +154,18 @@ _LOCAL_SOURCES = ("editable", "directory", "virtual")
 
 
 @functools.lru_cache(maxsize=4)  # one build asks several times (export memo, source tree, local projects)
-def _lock_sources(uv_lock_text: str) -> tuple[tuple[str, str], ...]:
-    """(kind, location) of every package source in uv.lock: ("registry", url), ("path", "wheels/x.whl"), ..."""
+def _lock_doc(uv_lock_text: str) -> dict[str, Any]:
+    """uv.lock parsed once per text; callers only read it."""
     try:
-        doc = parse_toml(uv_lock_text)
+        return parse_toml(uv_lock_text)
     except Exception as exc:
         raise LockError(f"uv.lock: not valid TOML ({exc})") from exc
+
+
+@functools.lru_cache(maxsize=4)
+def _lock_sources(uv_lock_text: str) -> tuple[tuple[str, str], ...]:
+    """(kind, location) of every package source in uv.lock: ("registry", url), ("path", "wheels/x.whl"), ..."""
+    doc = _lock_doc(uv_lock_text)
     found = []
     for i, package in enumerate(doc.get("package", [])):
         source = package.get("source", {})
@@ -183,9 +189,11 @@ def local_archives(uv_lock_text: str) -> tuple[str, ...]:
 
 def workspace_members(uv_lock_text: str) -> tuple[str, ...]:
     """The workspace members uv.lock's `[manifest]` names (none for a single project)."""
-    try:
-        doc = parse_toml(uv_lock_text)
-    except Exception as exc:
-        raise LockError(f"uv.lock: not valid TOML ({exc})") from exc
-    members = doc.get("manifest", {}).get("members", [])
+    members = _lock_doc(uv_lock_text).get("manifest", {}).get("members", [])
     return tuple(canonicalize_name(m) for m in members if isinstance(m, str))
+
+
+def lock_requires_python(uv_lock_text: str) -> str:
+    """The Python range uv.lock was resolved for (the workspace's requires-python)."""
+    value = _lock_doc(uv_lock_text).get("requires-python", "")
+    return value if isinstance(value, str) else ""

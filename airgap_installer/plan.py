@@ -149,8 +149,8 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None, *, 
                 steps.append(Step(package, "ship", archive, f"direct URL wheel {archive.url}"))
             continue
         wheel = ranker.best(package.wheels)
-        if wheel is None and package.wheels and not can_compile and not any(is_pure(a.filename)
-                                                                            for a in package.wheels):
+        if wheel is None and package.sdist is not None and package.wheels and not can_compile \
+                and not any(is_pure(a.filename) for a in package.wheels):
             problems.append(f"{package.name} {package.version}: wheels only for {_describe_wheels(package)}; its "
                             f"sdist has compiled code, which cannot be built on this machine for {target.slug}")
             continue
@@ -164,8 +164,11 @@ def make_plan(lock: Lock, target: Target, ranker: WheelRanker | None = None, *, 
             continue
         steps.append(Step(package, "ship", wheel, f"best wheel for {target.slug}"))
     if problems or not_platform:
-        hints = ["choose another --python-platform or --python, a newer manylinux level (e.g. "
-                 "x86_64-manylinux_2_28), or build on a machine that matches the target"] if problems else []
+        hints = ["pick versions with wheels for the target, choose another --python-platform or --python, a newer "
+                 "manylinux level (e.g. x86_64-manylinux_2_28), or build on a machine that matches the target"
+                 ] if problems else []
+        if problems and target.platform.os == "macos":
+            hints.append("for wheels that need a newer macOS, set MACOSX_DEPLOYMENT_TARGET (e.g. 14.0), as for uv")
         if not_platform:
             hints.append("depend on the sdist's source directory, or on a wheel")
         everything = [*problems, *not_platform]
@@ -233,8 +236,9 @@ def merge(variants: list[Variant]) -> Plan:
 _LEGACY_GLIBC = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 
-def libc_floor(filenames: Iterable[str], target: Target) -> tuple[int, int] | None:
-    """The oldest glibc/musl the target host may have so that every given wheel runs there.
+def os_floor(filenames: Iterable[str], target: Target) -> tuple[int, int] | None:
+    """The oldest glibc/musl (Linux) or macOS version the target host may have so that every given
+    wheel runs there.
 
     A wheel tagged `manylinux_2_27_x86_64.manylinux_2_28_x86_64` runs on glibc >= 2.27: per wheel the
     lowest level among its tags that the target supports; over the wheels, the highest of those.
@@ -246,7 +250,7 @@ def libc_floor(filenames: Iterable[str], target: Target) -> tuple[int, int] | No
         for tag in parse_wheel_filename(filename)[3]:
             if tag not in supported:
                 continue
-            m = re.match(r"(?:manylinux|musllinux)_(\d+)_(\d+)_", tag.platform)
+            m = re.match(r"(?:manylinux|musllinux|macosx)_(\d+)_(\d+)_", tag.platform)
             legacy = tag.platform.split("_", 1)[0]  # manylinux2014_x86_64 -> manylinux2014
             if m:
                 levels.append((int(m.group(1)), int(m.group(2))))

@@ -7,6 +7,7 @@ Platform names are uv's `--python-platform` names, so a user who knows uv knows 
 from __future__ import annotations
 
 import json
+import os
 import platform as host_platform
 import re
 import sys
@@ -43,6 +44,15 @@ class Platform:
         major, minor = self.libc_version
         family = "musllinux" if self.libc == "musl" else "manylinux"
         return f"{self.arch}-{family}_{major}_{minor}"
+
+    def named_for(self, floor: tuple[int, int] | None) -> str:
+        """This platform as the shipped wheels need it, for file names and --info: the glibc, musl or
+        macOS floor of what is inside (x86_64-manylinux_2_17), not the level asked for."""
+        if floor is None:
+            return self.name
+        family = {"macos": "macos", "musl": "musllinux"}.get(self.os if self.os == "macos" else self.libc or "",
+                                                               "manylinux")
+        return f"{self.arch}-{family}_{floor[0]}_{floor[1]}"
 
     @property
     def machine(self) -> str:
@@ -87,12 +97,24 @@ def parse_platform(name: str) -> Platform:
         )
     m = re.fullmatch(r"(x86_64|aarch64)-apple-darwin", name)
     if m:
-        return Platform("macos", m.group(1), None, None, _MACOS_DEFAULT)
+        return Platform("macos", m.group(1), None, None, macos_deployment_target())
     raise TargetError(
         f"unknown --python-platform {name!r}",
         hint="use e.g. x86_64-manylinux_2_28, aarch64-unknown-linux-gnu, x86_64-unknown-linux-musl, "
         "aarch64-apple-darwin, linux or macos",
     )
+
+
+def macos_deployment_target() -> tuple[int, int]:
+    """The macOS version the wheels may require: MACOSX_DEPLOYMENT_TARGET, as uv reads it for
+    `--python-platform`, else uv's default (13.0)."""
+    value = os.environ.get("MACOSX_DEPLOYMENT_TARGET", "").strip()
+    if not value:
+        return _MACOS_DEFAULT
+    m = re.fullmatch(r"(\d+)(?:\.(\d+))?(?:\.\d+)?", value)
+    if not m:
+        raise TargetError(f"MACOSX_DEPLOYMENT_TARGET={value!r} is not a macOS version", hint="e.g. 14.0")
+    return int(m.group(1)), int(m.group(2) or 0)
 
 
 def host_platform_name() -> str:

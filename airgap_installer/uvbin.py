@@ -31,9 +31,11 @@ def builder_uv() -> str:
 
 
 def run_uv(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    """Run the builder's uv; on failure raise UvError with the argv and uv's own output."""
+    """Run the builder's uv; on failure raise UvError with the argv and uv's own output. uv never
+    downloads a Python for the builder: the only interpreter download is a bundled one, made by us."""
     argv = [builder_uv(), *args]
     log.debug("running %s", " ".join(argv))
+    env = {**(os.environ if env is None else env), "UV_PYTHON_DOWNLOADS": "never"}
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         output = (proc.stderr.strip() or proc.stdout.strip()).splitlines()

@@ -190,6 +190,14 @@ check_host() {
         die 4 "this installer was built for $TARGET ($TARGET_OS $TARGET_MACHINE); this host is $os $machine" \
             "rebuild with: airgap-installer build --python-platform <this host's platform>"
     fi
+    if [ "$os" = macos ]; then
+        v=$(sw_vers -productVersion 2>/dev/null || true)
+        if [ -n "$LIBC_MIN" ] && [ -n "$v" ] && version_lt "$v" "$LIBC_MIN"; then
+            die 4 "this installer needs macOS >= $LIBC_MIN (for its binary wheels); this host has macOS $v" \
+                "rebuild with MACOSX_DEPLOYMENT_TARGET=$v"
+        fi
+        return 0
+    fi
     [ "$os" = linux ] && [ -n "$TARGET_LIBC" ] || return 0
     libc=$(host_libc)
     name=${libc%% *} version=${libc#* }

@@ -58,6 +58,23 @@ def jail(jail_ok: None, tmp_path: Path, builder_cache: Path) -> Jail:
                 hidden=[*Jail(Path()).hidden, str(builder_cache), str(REPO / "examples")])
 
 
+@pytest.fixture
+def small_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, builder_cache: Path) -> Path:
+    """The builder's world as small as a user's (issue 12): uv sees only the builder's own Python (no
+    pyenv on PATH, an empty uv Python directory; the builder never lets uv download one), and the
+    cache is fresh but for the files already downloaded (no memo of an earlier build hides what a
+    first build does). Returns that cache."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/sbin:/usr/bin:/sbin:/bin")
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "no-managed-pythons"))
+    for name in ("PYENV_VERSION", "UV_PYTHON", "VIRTUAL_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    cache = tmp_path / "fresh-cache"
+    if (builder_cache / "sha256").is_dir():
+        shutil.copytree(builder_cache / "sha256", cache / "sha256", copy_function=os.link)
+    monkeypatch.setenv("AIRGAP_INSTALLER_CACHE_DIR", str(cache))
+    return cache
+
+
 @pytest.fixture(scope="session")
 def local_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex]:
     root = tmp_path_factory.mktemp("index")

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -14,8 +15,10 @@ import pytest
 from packaging import tags
 from packaging.markers import default_environment
 
+from airgap_installer.cli import main
 from airgap_installer.plan import WheelRanker
 from airgap_installer.target import make_target
+from airgap_installer.uvbin import builder_uv
 from tests.conftest import ProjectFactory, copy_example, target_python
 from tests.helpers import build, install, uv_in
 from tests.index import LocalIndex, make_wheel
@@ -24,6 +27,12 @@ from tests.jail import Jail
 ELF_MACHINE = {"x86_64": 0x3E, "aarch64": 0xB7}
 MACHO_ARM64 = 0x0100000C
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+@pytest.fixture(autouse=True)
+def builder_with_only_its_own_python(small_world: Path) -> Path:
+    """Every cross-build here runs in a builder's world as small as a user's (conftest.small_world)."""
+    return small_world
 
 
 def pyenv_python(version: str) -> str:
@@ -46,8 +55,10 @@ def test_one_command_several_platforms(tmp_path: Path, builder_cache: Path) -> N
     build(project, out, "--python", "3.12", "--python-platform", "aarch64-manylinux_2_28",
           "--python-platform", "aarch64-apple-darwin", "--python-platform", "x86_64-unknown-linux-musl")
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["install-hello-cp312-aarch64-apple-darwin.run", "install-hello-cp312-aarch64-manylinux_2_28.run",
-                     "install-hello-cp312-x86_64-musllinux_1_2.run"]
+    # Each file is named after what its wheels need (uv's own wheels: macOS 11.0, manylinux_2_28 for
+    # aarch64 and musllinux_1_1), not after the level asked for.
+    assert files == ["install-hello-cp312-aarch64-macos_11_0.run", "install-hello-cp312-aarch64-manylinux_2_28.run",
+                     "install-hello-cp312-x86_64-musllinux_1_1.run"]
     for name in files:
         run_file = out / name
         manifest = json.loads(zipfile.ZipFile(run_file).read("manifest.json"))
@@ -75,8 +86,8 @@ def test_fork_branch_follows_each_python(tmp_path: Path, builder_cache: Path) ->
     versions = ["3.9", "3.10", "3.11", "3.12", "3.13"]
     build(project, out, *(a for v in versions for a in ("--python", v)))
     for v in versions:
-        names = zipfile.ZipFile(out / f"install-hello-cp{v.replace('.', '')}-{make_target(v, None).platform.name}.run"
-                                ).namelist()
+        [run_file] = out.glob(f"install-hello-cp{v.replace('.', '')}-x86_64-manylinux_*.run")
+        names = zipfile.ZipFile(run_file).namelist()
         anyio = [n for n in names if n.startswith("wheelhouse/anyio-")]
         assert anyio == [f"wheelhouse/anyio-{'4.12.1' if v == '3.9' else '4.16.0'}-py3-none-any.whl"], v
         assert any(n.startswith("wheelhouse/exceptiongroup-") for n in names) == (v in ("3.9", "3.10"))
@@ -138,3 +149,76 @@ def test_complete_platform_of_this_host(tiny_project: ProjectFactory, tmp_path: 
     install(jail, run_file, prefix, "--python", target_python())
     assert "tiny ok" in uv_in(jail, prefix, "run", "tiny").stdout
     assert shutil.which("sh")
+
+
+def test_cross_build_needs_no_python_of_the_target(tmp_path: Path, local_index: LocalIndex, jail: Jail,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # requires-python excludes the builder's own Python, the backend is hatchling, the target is another
+    # CPU and another Python: nothing here may need, look for or download a CPython 3.12.
+    python312 = pyenv_python("3.12")
+    project = tmp_path / "new"
+    (project / "src" / "new").mkdir(parents=True)
+    (project / "src" / "new" / "__init__.py").write_text(
+        "import gamma\ndef main():\n    print('new ok', gamma.VERSION)\n")
+    (project / "pyproject.toml").write_text(f"""\
+[project]
+name = "new"
+version = "3.0"
+requires-python = ">=3.12"
+dependencies = ["gamma"]
+[project.scripts]
+new = "new:main"
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+[tool.uv.sources]
+gamma = {{ index = "local" }}
+[[tool.uv.index]]
+name = "local"
+url = "{local_index.url}"
+explicit = true
+""")
+    subprocess.run([builder_uv(), "lock", "--quiet", "--python", python312, "--project", str(project)], check=True,
+                   env={**os.environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache")})
+    assert not shutil.which("python3.12"), "the builder must see no CPython 3.12"
+    out = tmp_path / "dist"
+    build(project, out, "--python", "3.12", "--python-platform", "aarch64-manylinux_2_28",
+          "--python-platform", "x86_64-manylinux_2_28")
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 2 and all("cp312" in n for n in names)
+    # The x86_64 one installs on a host with CPython 3.12 and runs with plain `uv run`.
+    [x86] = [out / n for n in names if "x86_64" in n]
+    jail.path = f"{Path(python312).parent}:{jail.path}"
+    prefix = tmp_path / "opt"
+    install(jail, x86, prefix)
+    assert "new ok" in uv_in(jail, prefix, "run", "new").stdout
+    # A stale lock is still refused, with no interpreter for uv to check it with.
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text().replace(
+        '["gamma"]', '["gamma", "six"]'))
+    assert main(["build", str(project), "-o", str(tmp_path / "stale.run"), "--python", "3.12"]) == 1
+    err = capsys.readouterr().err
+    assert "out of date" in err and "dependencies of new changed" in err and "uv lock" in err
+
+
+def test_macos_follows_the_deployment_target(tiny_project: ProjectFactory, local_index: LocalIndex, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # A package published only for macOS 14 on arm64 (as many are now): uv's default, macOS 13.0, has
+    # no wheel for it; MACOSX_DEPLOYMENT_TARGET=14.0 does, as it does for uv's --python-platform.
+    make_wheel(local_index.files, "sonoma", "1.0", tag="py3-none-macosx_14_0_arm64")
+    local_index.publish()
+    project = tiny_project(deps=("alpha", "sonoma; sys_platform == 'darwin'"))
+    out = tmp_path / "dist"
+    assert main(["build", str(project), "-o", str(out), "--python", PY, "--python-platform", "aarch64-apple-darwin",
+                 "--python-platform", "linux"]) == 1
+    err = capsys.readouterr().err
+    assert "sonoma 1.0: no wheel for cp" in err and "MACOSX_DEPLOYMENT_TARGET" in err
+    monkeypatch.setenv("MACOSX_DEPLOYMENT_TARGET", "14.0")
+    out.mkdir()  # an existing directory: the file is named after its target
+    build(project, out, "--python", PY, "--python-platform", "aarch64-apple-darwin")
+    [run_file] = out.iterdir()
+    assert run_file.name == f"install-tiny-cp{PY.replace('.', '')}-aarch64-macos_14_0.run"
+    manifest = json.loads(zipfile.ZipFile(run_file).read("manifest.json"))
+    assert manifest["macos_min"] == "14.0"
+    assert "needs macOS >= 14.0" in subprocess.run(["sh", str(run_file), "--info"], capture_output=True,
+                                                   text=True).stdout
