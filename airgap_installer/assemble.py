@@ -20,7 +20,14 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from airgap_installer import __version__
 from airgap_installer.auth import Credentials, index_credentials
-from airgap_installer.build import ForeignBuild, LocalSource, build_local, build_wheel, host_can_build_for
+from airgap_installer.build import (
+    ForeignBuild,
+    LocalSource,
+    build_local,
+    build_wheel,
+    compiled_reason,
+    host_can_build_for,
+)
 from airgap_installer.cache import Cache, default_cache_dir
 from airgap_installer.errors import AirgapError, LockError, PlanError, TargetError, UsageError
 from airgap_installer.export import export_lock
@@ -32,6 +39,8 @@ from airgap_installer.payload import DEFLATED, Member, ZipWriter
 from airgap_installer.plan import Plan, Variant, direct_url, merge, os_floor, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project, workspace_of
 from airgap_installer.relock import GroupChoice, relock_for_groups
+from airgap_installer.report import Extra
+from airgap_installer.report import render as render_report
 from airgap_installer.sources import offline_config, project_files, ship_tree
 from airgap_installer.target import Target, make_target, parse_python
 from airgap_installer.uvbin import locate_uv_binary, target_uv_wheel
@@ -287,10 +296,32 @@ def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target]
     return request, project, targets, lock, cache
 
 
-def plan_only(request: BuildRequest) -> list[list[Variant]]:
-    """What `build` would bundle for each target (per patch-version range), and why; nothing is written."""
-    _, _, targets, lock, _ = _prepare(request)
-    return [patch_variants(lock, target, can_compile=host_can_build_for(target)) for target in targets]
+def plan_only(request: BuildRequest) -> tuple[list[str], int]:
+    """`--dry-run`: what `build` would put into each target's file, and why, and how many problems the
+    build would meet (planning raises most of them at once). Nothing is downloaded, built or written."""
+    request, project, targets, lock, _ = _prepare(request)
+    tree = source_tree(project)
+    license_text(project)  # a missing license file fails here, not after the downloads
+    locals_ = local_projects(tree)
+    notes = {p.name: compiled_reason(p) for p in locals_}
+    runtime = sum(len(data) for _, data in _runtime_files())
+    sources = sum(path.stat().st_size for _, path, _ in tree.files)
+    lines: list[str] = []
+    problems = 0
+    for target in targets:
+        variants = patch_variants(lock, target, can_compile=host_can_build_for(target))
+        uv_wheel = target_uv_wheel(target)
+        extras = [Extra(f"uv {UV_VERSION} for {target.platform.name}", uv_wheel.size or 0),
+                  Extra("the installer's runtime", runtime),
+                  Extra(f"the project's {len(tree.files)} files", sources)]
+        lines += render_report(variants, extras, notes)
+        if not host_can_build_for(target):
+            for step in merge(variants).locals:
+                if notes.get(step.package.name, "").startswith("compiled"):
+                    problems += 1
+                    lines.append(f"  PROBLEM {step.package.name} has compiled code, which cannot be compiled here "
+                                 f"for {target.platform.name}: build on a machine that matches the target")
+    return lines, problems
 
 
 def with_config(request: BuildRequest, project: Project) -> BuildRequest:

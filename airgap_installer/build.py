@@ -35,6 +35,7 @@ from airgap_installer.cache import Cache, sha256_file
 from airgap_installer.errors import FetchError, PlanError, UvError
 from airgap_installer.lock import Artifact, Package
 from airgap_installer.plan import WheelRanker
+from airgap_installer.project import Project
 from airgap_installer.target import Target, host_platform_name, parse_platform
 from airgap_installer.uvbin import run_uv
 from airgap_installer.uvwheels import UV_VERSION
@@ -95,6 +96,24 @@ def _uv_build(source: list[str], out: Path, python: str, *, cwd: Path | None, ow
     if len(wheels) != 1:
         raise PlanError(f"building {' '.join(source) or cwd} gave {len(wheels)} wheels, expected 1")
     return wheels[0]
+
+
+_COMPILING_BACKENDS = {"scikit_build_core": "scikit-build-core", "mesonpy": "meson-python", "maturin": "maturin",
+                       "pdm.backend": "", "setuptools": ""}
+
+
+def compiled_reason(project: Project) -> str:
+    """Why a local package probably has compiled code (for `--dry-run`; the build decides): its backend
+    compiles (scikit-build-core, meson-python, maturin), or its setup.py declares extensions."""
+    backend = (project.build_backend or "").split(".")[0] if project.build_backend != "pdm.backend" else "pdm"
+    if _COMPILING_BACKENDS.get(backend):
+        return f"compiled here ({_COMPILING_BACKENDS[backend]})"
+    setup = project.root / "setup.py"
+    text = setup.read_text(encoding="utf-8", errors="replace") if setup.is_file() else ""
+    for marker in ("cffi_modules", "ext_modules", "Extension(", "Pybind11Extension", "cythonize"):
+        if marker in text:
+            return f"compiled here (setup.py: {marker.rstrip('(')})"
+    return f"pure Python ({project.build_backend or 'setuptools, by default'})"
 
 
 class ForeignBuild(PlanError):

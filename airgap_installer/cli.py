@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from airgap_installer import __version__
 from airgap_installer.assemble import BuildRequest, Selection, build, plan_only
-from airgap_installer.errors import AirgapError
+from airgap_installer.errors import AirgapError, UsageError
 from airgap_installer.inspect import inspect_file
-from airgap_installer.plan import Variant
 from airgap_installer.target import load_complete_platform
 
 DESCRIPTION = """\
@@ -94,9 +94,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
     )
     if args.dry_run:
-        for variants in plan_only(request):
-            _print_plan(variants)
-        return 0
+        lines, problems = plan_only(request)
+        print("\n".join(lines))
+        return 1 if problems else 0
     results = build(request)
     for result in results:
         shipped = len(result.plan.wheels)
@@ -108,27 +108,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_plan(variants: list[Variant]) -> None:
-    """Every package, what happens to it and why; one block per Python patch range when the lock forks."""
-    for variant in variants:
-        span = "" if len(variants) == 1 else (
-            f" (Python {'.'.join(map(str, variant.first))} to "
-            f"{'.'.join(map(str, variant.last)) if variant.last else 'any later'})")
-        print(f"{variant.plan.target.slug}{span}:")
-        for step in sorted(variant.plan.steps, key=lambda s: (s.action, s.package.name)):
-            what = step.artifact.filename if step.action == "ship" and step.artifact else step.reason
-            print(f"  {step.action:6} {step.package.name:24} {step.package.version or '':12} "
-                  f"{step.package.kind:9} {what}")
-
-
 def _cmd_inspect(args: argparse.Namespace) -> int:
     report = inspect_file(args.file, verify=False)
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
-        for key in ("name", "version", "target", "python", "uv_version", "build_date", "payload_sha256",
+        shown = {**report, "build_date": report.get("build_date") or "unset (reproducible build)",
+                 "scripts": " ".join(report.get("scripts") or []) or "none",
+                 "needs": (f"glibc/musl >= {report['libc_min']}" if report.get("libc_min") else
+                           f"macOS >= {report['macos_min']}" if report.get("macos_min") else "nothing more")}
+        for key in ("name", "version", "target", "needs", "python", "uv_version", "build_date", "payload_sha256",
                     "payload_size", "scripts"):
-            print(f"{key + ':':16} {report.get(key)}")
+            print(f"{key + ':':16} {shown.get(key)}")
+        for note in report.get("modified_files") or []:
+            print(f"{'differs:':16} {note}")
         for variant in report["pin_variants"]:
             span = f"Python {variant['first']} to {variant['last'] or 'any later'}"
             print(f"{'packages:':16} {len(variant['pins'])} pinned wheels for {span}")
@@ -150,13 +143,32 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"build": _cmd_build, "inspect": _cmd_inspect, "verify": _cmd_verify}
     try:
         return commands[args.command](args)
+    except BrokenPipeError:  # `airgap-installer inspect FILE | head`: the reader left, as for any tool
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except AirgapError as exc:
         if args.verbose:
             raise
-        print(f"ERROR {exc}", file=sys.stderr)
-        if exc.hint:
-            print(f"TIP {exc.hint}", file=sys.stderr)
+        _error(str(exc), exc.hint)
+        return 2 if isinstance(exc, UsageError) else 1
+    except OSError as exc:
+        if args.verbose:
+            raise
+        _error(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc),
+               "check that path: it must exist, be of the right kind and be writable where output goes")
         return 1
     except KeyboardInterrupt:
         print("ERROR interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc}",
+               "this is a bug in airgap-installer: rerun with -v for the traceback, and report it")
+        return 1
+
+
+def _error(message: str, hint: str = "") -> None:
+    print(f"ERROR {message}", file=sys.stderr)
+    if hint:
+        print(f"TIP {hint}", file=sys.stderr)

@@ -22,3 +22,12 @@ def install(jail: Jail, run_file: Path, prefix: Path, *args: str, check: bool = 
 def uv_in(jail: Jail, prefix: Path, *args: str, check: bool = True):  # type: ignore[no-untyped-def]
     """Run the installed uv in PREFIX/current, as a user would: clean env, no network."""
     return jail.run([str(prefix / "bin" / "uv"), *args], cwd=prefix / "current", check=check)
+
+
+def dry_run_row(out: str, action: str, name: str) -> str | None:
+    """The `--dry-run` table row for that package and action, or None."""
+    for line in out.splitlines():
+        cells = line.split()
+        if cells[:2] == [action, name]:
+            return line
+    return None

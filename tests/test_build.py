@@ -18,7 +18,7 @@ from airgap_installer.cli import main
 from airgap_installer.project import load_project
 from airgap_installer.uvbin import builder_uv
 from tests.conftest import ProjectFactory
-from tests.helpers import build
+from tests.helpers import build, dry_run_row
 from tests.index import LocalIndex, make_wheel
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -61,7 +61,40 @@ def test_not_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_python_outside_requires_python(tiny_project: ProjectFactory, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     rc, _, err = run_cli(capsys, "build", str(tiny_project()), "--python", "3.8", "-o", str(tmp_path / "x.run"))
-    assert rc == 1 and "outside requires-python >=3.9" in err
+    assert rc == 2 and "outside requires-python >=3.9" in err  # a usage error: exit 2, as argparse's
+
+
+def test_an_os_error_is_one_line_not_a_traceback(tiny_project: ProjectFactory, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-file").write_text("")
+    rc, _, err = run_cli(capsys, "build", str(tiny_project()), "-o", str(tmp_path / "a-file" / "x.run"))
+    assert rc == 1 and err.startswith("ERROR ") and "a-file" in err and "TIP " in err and "Traceback" not in err
+
+
+def test_an_unexpected_error_says_internal_error(tiny_project: ProjectFactory, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("airgap_installer.assemble.source_tree", broken)
+    rc, _, err = run_cli(capsys, "build", str(tiny_project()), "--dry-run")
+    assert rc == 1 and "ERROR internal error: RuntimeError: boom" in err and "rerun with -v" in err
+    with pytest.raises(RuntimeError):
+        main(["-v", "build", str(tiny_project(directory="again")), "--dry-run"])
+
+
+def test_inspect_into_a_closed_pipe_is_quiet(tiny_project: ProjectFactory, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    run_file = build(tiny_project(), tmp_path / "p.run", "--python", PY)
+    # `true` leaves before the first line is written: every write meets a closed pipe.
+    proc = subprocess.run(f"{sys.executable} -m airgap_installer inspect {run_file} | true", shell=True,
+                          capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    out = subprocess.run([sys.executable, "-m", "airgap_installer", "inspect", str(run_file)], capture_output=True,
+                         text=True).stdout
+    assert "build_date:      unset (reproducible build)" in out or "build_date:" in out and "None" not in out
 
 
 def test_platform_without_wheels_lists_the_package(tiny_project: ProjectFactory, local_index: LocalIndex,
@@ -112,9 +145,9 @@ def test_tool_config_gives_defaults(tiny_project: ProjectFactory, capsys: pytest
     project = tiny_project(extra_toml=f'\n[tool.airgap-installer]\npython = "{PY}"\nno-dev = true\n')
     rc, out, _ = run_cli(capsys, "build", str(project), "--dry-run")
     assert rc == 0 and out.startswith(f"cp{PY.replace('.', '')}-")
-    assert "devtool" not in out and "ship   alpha" in out
+    assert "devtool" not in out and dry_run_row(out, "ship", "alpha")
     rc, out, _ = run_cli(capsys, "build", str(project), "--dry-run", "--group", "dev")
-    assert "ship   devtool" in out  # a selection on the command line replaces the configured one
+    assert dry_run_row(out, "ship", "devtool")  # a selection on the command line replaces the configured one
 
 
 def test_unknown_tool_config_key(tiny_project: ProjectFactory, capsys: pytest.CaptureFixture[str]) -> None:

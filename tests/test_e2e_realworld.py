@@ -213,6 +213,11 @@ def test_a_compiled_project_for_a_foreign_platform_is_refused_up_front(tmp_path:
     project = ccore(tmp_path / "ccore")
     lock(project)
     out = tmp_path / "arm.run"
+    assert main(["build", str(project), "--dry-run", "--python", PY]) == 0
+    assert "compiled here (setup.py: ext_modules)" in capsys.readouterr().out
+    arm = ["--python", PY, "--python-platform", "aarch64-manylinux_2_28"]
+    assert main(["build", str(project), "--dry-run", *arm]) == 1
+    assert "PROBLEM ccore has compiled code" in capsys.readouterr().out
     rc = main(["build", str(project), "-o", str(out), "--python", PY, "--python-platform", "aarch64-manylinux_2_28"])
     err = capsys.readouterr().err
     assert rc == 1 and not out.exists()
