@@ -226,6 +226,11 @@ def in_project(project_rel: str, name: str) -> str:
 
 
 def source_tree(project: Project) -> Tree:
+    if project.script:  # a script travels alone: its directory may hold anything
+        path = project.root / project.script
+        return Tree(project.root, ".", [(project.script, path, 0o644)], modified=(
+            f"{project.lock_path.name} is not shipped: with it uv would fetch the lock's URLs; the wheelhouse holds "
+            "exactly the locked files (sha256-checked here), so uv resolves offline to the same versions",))
     lock_text = project.lock_path.read_text(encoding="utf-8")
     local, archives = local_paths(lock_text), local_archives(lock_text)
     root, rel = ship_tree(project.root, [*local, *archives])
@@ -370,6 +375,8 @@ def build(request: BuildRequest) -> list[BuildResult]:
 
 def local_projects(tree: Tree) -> list[Project]:
     """Every local package of the lock (selected or not: uv reads the metadata of all of them)."""
+    if not (tree.project_dir / "uv.lock").is_file():  # a script: no local packages
+        return []
     lock_text = (tree.project_dir / "uv.lock").read_text(encoding="utf-8")
     return [load_project((tree.project_dir / path).resolve()) for path in local_paths(lock_text)]
 
@@ -533,6 +540,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         "build_date": build_date,
         "scripts": list(scripts),
         "project_dir": tree.project_rel,
+        "script": project.script,
         "modified_files": list(tree.modified),
         "default_groups": list(tree.default_groups) if tree.default_groups is not None else None,
         "sync_args": request.selection.uv_args(),

@@ -21,7 +21,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from airgap_installer.cache import Cache
 from airgap_installer.errors import LockError, UvError
 from airgap_installer.lock import Lock, local_paths, lock_requires_python, parse_pylock
-from airgap_installer.lockcheck import stale_reasons
+from airgap_installer.lockcheck import script_stale_reasons, stale_reasons
 from airgap_installer.project import Project
 from airgap_installer.uvbin import run_uv
 from airgap_installer.uvwheels import UV_VERSION
@@ -42,6 +42,8 @@ def inputs_digest(project: Project, args: list[str], lock_text: str) -> str:
     digest.update(json.dumps([UV_VERSION, str(project.root), args, env]).encode())
     files = [project.root / "uv.toml", project.root / ".python-version", *_config_files()]
     files += [project.root / path / "pyproject.toml" for path in local_paths(lock_text)]
+    if project.script:
+        files.append(project.root / project.script)
     for path in files:
         digest.update(str(path).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<none>")
@@ -53,6 +55,10 @@ def inputs_digest(project: Project, args: list[str], lock_text: str) -> str:
 def export_lock(project: Project, args: list[str], cache: Cache | None, *, offline: bool = False) -> Lock:
     """`cache` None: no memo (e.g. a staged copy in a temporary directory)."""
     if not project.lock_path.is_file():
+        if project.script:
+            raise LockError(f"{project.script} has no lock ({project.lock_path.name})",
+                            hint=f"run `uv lock --script {project.script}`: the builder installs what a lock "
+                                 "says, it never resolves")
         raise LockError(f"no uv.lock in {project.root}")
     lock_text = project.lock_path.read_text(encoding="utf-8")
     memo = cache.root / "exports" / f"{inputs_digest(project, args, lock_text)}.pylock.toml" if cache else None
@@ -66,16 +72,23 @@ def export_lock(project: Project, args: list[str], cache: Cache | None, *, offli
         fits = SpecifierSet(lock_requires_python(lock_text)).contains(here, prereleases=True)
     except InvalidSpecifier:
         fits = False
-    if not fits:
+    if not fits and project.script:
+        reasons = script_stale_reasons(lock_text, list(project.dependencies), str(project.requires_python))
+    elif not fits:
         reasons = stale_reasons(lock_text, {path: (project.root / path / "pyproject.toml").read_text(encoding="utf-8")
                                             for path in local_paths(lock_text)
                                             if (project.root / path / "pyproject.toml").is_file()}
                                 | ({".": (project.root / "pyproject.toml").read_text(encoding="utf-8")}
                                    if project.virtual else {}))
+    if not fits:
         if reasons:
-            raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root}: {'; '.join(reasons)}")
+            raise LockError(f"{project.lock_path.name} is out of date in {project.root}: {'; '.join(reasons)}",
+                            hint=f"run `uv lock{' --script ' + project.script if project.script else ''}` and "
+                                 "build again")
         log.info("this Python %s is outside requires-python: uv.lock checked against pyproject.toml here", here)
     check = ["--locked", "--python", sys.executable] if fits else ["--frozen"]
+    if project.script:
+        check += ["--script", project.script]
     try:
         # In the project: uv writes `directory` paths relative to the working directory.
         text = run_uv(["export", *check, *(["--offline"] if offline else []), "--format",
@@ -87,7 +100,9 @@ def export_lock(project: Project, args: list[str], cache: Cache | None, *, offli
                             hint="use an airgap-installer that bundles a uv in that range, or widen "
                                  "required-version") from exc
         if "needs to be updated" in str(exc):
-            raise LockError(f"uv.lock is out of date with pyproject.toml in {project.root}") from exc
+            raise LockError(f"{project.lock_path.name} is out of date in {project.root}",
+                            hint=f"run `uv lock{' --script ' + project.script if project.script else ''}` and "
+                                 "build again") from exc
         if offline and "network" in str(exc):
             raise LockError(f"uv.lock in {project.root} needs packages uv has not cached, so it is probably "
                             f"out of date; --offline cannot check it") from exc

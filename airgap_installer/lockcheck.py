@@ -137,3 +137,17 @@ def stale_reasons(uv_lock_text: str, pyprojects: dict[str, str]) -> list[str]:
     if ranges and isinstance(lock.get("requires-python"), str) and not _same_python(ranges, lock["requires-python"]):
         reasons.append(f"requires-python changed ({lock['requires-python']} in uv.lock, {', '.join(ranges)} now)")
     return reasons
+
+
+def script_stale_reasons(lock_text: str, dependencies: list[str], requires_python: str) -> list[str]:
+    """The same for a script's lock (`uv lock --script`): its `[manifest] requirements` are the script's
+    inline dependencies."""
+    lock = parse_toml(lock_text)
+    reasons = []
+    wanted = [k for text in dependencies if (k := _from_text(text))]
+    if not _same(wanted, [_from_lock(e) for e in lock.get("manifest", {}).get("requirements", [])]):
+        reasons.append("the script's dependencies changed")
+    if requires_python and isinstance(lock.get("requires-python"), str) \
+            and not _same_python([requires_python], lock["requires-python"]):
+        reasons.append(f"requires-python changed ({lock['requires-python']} in the lock, {requires_python} now)")
+    return reasons

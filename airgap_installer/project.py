@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,13 @@ class Project:
     indexes: tuple[tuple[str, str], ...] = ()  # (name, url) of each named [[tool.uv.index]]
     dynamic: tuple[str, ...] = ()  # project.dynamic: e.g. a version taken from git
     virtual: bool = False  # a workspace root with no [project]: only its members are packages
+    script: str | None = None  # a PEP 723 script (its file name in `root`), locked in `<script>.lock`
+    dependencies: tuple[str, ...] = ()  # a script's inline dependencies (for the lock check)
     cache_keys: dict[str, Any] | None = None  # [tool.uv] cache-keys as the runtime reads them (None: uv's)
 
     @property
     def lock_path(self) -> Path:
-        return self.root / "uv.lock"
+        return self.root / (f"{self.script}.lock" if self.script else "uv.lock")
 
 
 def _get(table: Any, key: str, kind: type, where: str, default: Any = None) -> Any:
@@ -46,7 +49,37 @@ def _get(table: Any, key: str, kind: type, where: str, default: Any = None) -> A
     return value
 
 
+_SCRIPT_BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
+
+
+def load_script(path: Path) -> Project:
+    """A single-file script with PEP 723 inline metadata, locked by `uv lock --script` into `<file>.lock`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read {path}: {exc}") from exc
+    blocks = [m for m in _SCRIPT_BLOCK.finditer(text) if m.group("type") == "script"]
+    if len(blocks) != 1:
+        raise ProjectError(f"{path}: {'no' if not blocks else 'more than one'} `# /// script` metadata block",
+                           hint="a script needs PEP 723 inline metadata: `uv add --script FILE PACKAGE` writes it")
+    content = "".join(line[2:] if line.startswith("# ") else line[1:]
+                      for line in blocks[0].group("content").splitlines(keepends=True))
+    try:
+        meta = parse_toml(content)
+        requires_python = SpecifierSet(_get(meta, "requires-python", str, "script", ""))
+    except (TOMLError, InvalidSpecifier) as exc:
+        raise ProjectError(f"{path}: its `# /// script` block is not valid ({exc})") from exc
+    name = canonicalize_name(path.stem) or "script"
+    config = _get(_get(meta, "tool", dict, "script", {}), "airgap-installer", dict, "script.tool", {})
+    _check_config(config, path)
+    return Project(root=path.parent.resolve(), name=name, version="0", requires_python=requires_python,
+                   scripts=(name,), build_backend=None, build_requires=(), config=config, script=path.name,
+                   dependencies=tuple(str(d) for d in _get(meta, "dependencies", list, "script", [])))
+
+
 def load_project(root: Path) -> Project:
+    if root.is_file() and root.suffix == ".py":
+        return load_script(root)
     path = root / "pyproject.toml"
     if not path.is_file():
         raise ProjectError(f"no pyproject.toml in {root}", hint="pass the project directory, e.g. `build .`")

@@ -99,7 +99,10 @@ def offline_config(root: Path) -> tuple[str, str, str | None]:
             _apply(doc)
             return "uv.toml", tomlkit.dumps(doc), "uv.toml (offline = true, find-links = the bundled wheelhouse, " \
                                                   "python-downloads = \"never\")"
-        pyproject = tomlkit.parse((root / "pyproject.toml").read_text(encoding="utf-8"))
+        if not (root / "pyproject.toml").is_file():  # a script
+            pyproject = tomlkit.document()
+        else:
+            pyproject = tomlkit.parse((root / "pyproject.toml").read_text(encoding="utf-8"))
     except (TOMLError, tomlkit.exceptions.TOMLKitError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read the project's uv settings in {root}: {exc}") from exc
     tool_uv = pyproject.get("tool", {}).get("uv", {})

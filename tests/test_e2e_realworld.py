@@ -476,3 +476,35 @@ def test_help_is_for_users(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "only module" not in out and "self-extracting" in out
     assert REPO.exists()
+
+
+def test_pep723_script_with_its_lock(tmp_path: Path, jail: Jail, builder_cache: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # The way many teams ship a tool: one file with inline metadata, locked by `uv lock --script`.
+    tools = tmp_path / "tools"
+    write(tools / "report.py", """\
+        # /// script
+        # requires-python = ">=3.9"
+        # dependencies = ["six>=1.16", "iniconfig"]
+        # ///
+        import sys
+        import iniconfig, six
+        print("report ok", six.__version__, sys.argv[1:])
+        """)
+    (tools / "secrets.env").write_text("TOKEN=do-not-ship\n")  # beside the script: must stay home
+    assert main(["build", str(tools / "report.py"), "-o", str(tmp_path / "r.run")]) == 1
+    assert "uv lock --script report.py" in capsys.readouterr().err  # no lock: say how to make one
+    subprocess.run([builder_uv(), "lock", "--quiet", "--script", str(tools / "report.py")], check=True)
+    run_file = build(tools / "report.py", tmp_path / "report.run", "--python", PY)
+    names = zipfile.ZipFile(run_file).namelist()
+    assert "project/report.py" in names and not any("secrets" in n for n in names)
+    jail.hidden.append(str(tools))
+    prefix = tmp_path / "opt"
+    install(jail, run_file, prefix, "--python", target_python())
+    assert "report ok" in jail.run([str(prefix / "bin" / "report"), "a", "b"]).stdout
+    assert "['x']" in uv_in(jail, prefix, "run", "report.py", "x").stdout
+    # A stale lock is refused.
+    text = (tools / "report.py").read_text().replace('"iniconfig"]', '"iniconfig", "packaging"]')
+    (tools / "report.py").write_text(text)
+    assert main(["build", str(tools / "report.py"), "-o", str(tmp_path / "stale.run"), "--python", PY]) == 1
+    assert "report.py.lock is out of date" in capsys.readouterr().err

@@ -222,6 +222,39 @@ def pins_for(manifest: dict[str, Any], version: tuple[int, ...]) -> list[str]:
                        hint="rebuild for this interpreter")
 
 
+def build_project_env(manifest: dict[str, Any], project: Path, uv_bin: str, python: str, pins: list[str],
+                      env: dict[str, str], progress: Progress, log: IO[str]) -> None:
+    """The project's .venv: the pins from the wheelhouse (the local packages' wheels too), recorded as uv
+    records its own installs, then `uv sync --locked` as a check that changes nothing."""
+    meta = project / ".airgap"
+    progress.step(f"creating the virtual environment with {python}")
+    run([uv_bin, "venv", "--offline", "--python", python, str(project / ".venv")], cwd=project, env=env, log=log)
+    venv_python = str(project / ".venv" / "bin" / "python")
+    if pins:
+        progress.step(f"installing {len(pins)} locked packages from the wheelhouse")
+        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
+             "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
+            cwd=project, env=env, log=log)
+    record_sources(project)
+    # --locked, not --frozen: the same call proves that uv.lock is current for pyproject.toml, which is
+    # what plain `uv run` will check later; everything is installed already, so it changes nothing.
+    progress.step("checking the project (uv sync --locked)")
+    run([uv_bin, "sync", "--locked", "--offline", *manifest["sync_args"]], cwd=project, env=env, log=log)
+
+
+def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: dict[str, str],
+                     progress: Progress, log: IO[str]) -> None:
+    """A PEP 723 script's environment, made by uv itself from the wheelhouse (the release's uv.toml keeps
+    it offline; the lock's versions are the only ones there), in the release's uv cache; `.venv` points at
+    it for the launcher. Plain `uv run SCRIPT` in the release makes the same from the same wheelhouse."""
+    progress.step(f"creating the environment of {script} with {python}")
+    run([uv_bin, "sync", "--script", script, "--offline", "--python", python], cwd=project, env=env, log=log)
+    made = sorted(Path(env["UV_CACHE_DIR"]).glob("environments-v2/*/pyvenv.cfg"))
+    if len(made) != 1:
+        raise InstallError(f"uv made {len(made)} environments for {script}, expected one")
+    os.symlink(os.path.relpath(made[0].parent, project), project / ".venv")
+
+
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], uv: Path, python: str,
                   scratch: Path, progress: Progress, log: IO[str]) -> None:
     project = release / project_path(manifest)
@@ -245,19 +278,10 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     # when the release goes: deleting its 76,000 entries took 1.9 s of a 16 s install of 281 packages.
     env = clean_env(scratch, meta / "uv-cache")
     run_hook("pre-install", manifest, release, project, env, progress, log)
-    progress.step(f"creating the virtual environment with {python}")
-    run([uv_bin, "venv", "--offline", "--python", python, str(project / ".venv")], cwd=project, env=env, log=log)
-    venv_python = str(project / ".venv" / "bin" / "python")
-    if pins:
-        progress.step(f"installing {len(pins)} locked packages from the wheelhouse")
-        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
-             "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
-            cwd=project, env=env, log=log)
-    record_sources(project)
-    # --locked, not --frozen: the same call proves that uv.lock is current for pyproject.toml, which is
-    # what plain `uv run` will check later; everything it installs is already here or built from source.
-    progress.step("syncing the project (uv sync --locked)")
-    run([uv_bin, "sync", "--locked", "--offline", *manifest["sync_args"]], cwd=project, env=env, log=log)
+    if manifest.get("script"):
+        build_script_env(manifest["script"], project, uv_bin, python, env, progress, log)
+    else:
+        build_project_env(manifest, project, uv_bin, python, pins, env, progress, log)
     run_hook("post-install", manifest, release, project, env, progress, log)
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 

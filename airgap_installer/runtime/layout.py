@@ -43,9 +43,14 @@ def _write_atomic(path: Path, text: str, mode: int) -> None:
     os.replace(tmp, path)
 
 
-def launcher(prefix: Path, script: str) -> str:
-    target = _quote(prefix / "current" / ".venv" / "bin" / script)
-    return f"#!/bin/sh\n# {MARK}: runs {script} of the active release\nexec {target} \"$@\"\n"
+def launcher(prefix: Path, script: str, script_file: str | None = None) -> str:
+    """A console script of the active release; for a PEP 723 script, the script with its environment."""
+    if script_file:
+        current = prefix / "current"
+        command = f"{_quote(current / '.venv' / 'bin' / 'python')} {_quote(current / script_file)}"
+    else:
+        command = _quote(prefix / "current" / ".venv" / "bin" / script)
+    return f"#!/bin/sh\n# {MARK}: runs {script} of the active release\nexec {command} \"$@\"\n"
 
 
 RECORD_SOURCES = ("import sys; sys.path.insert(0, '.airgap'); from airgap_runtime.main import main; "
@@ -118,7 +123,7 @@ def activate(prefix: Path, release_id: str, manifest: dict[str, Any], link_bin: 
     name = manifest["name"]
     _replace_symlink(bin_dir / "uv", "../current/.airgap/bin/uv")
     for script in manifest["scripts"]:
-        _write_atomic(bin_dir / script, launcher(prefix, script), 0o755)
+        _write_atomic(bin_dir / script, launcher(prefix, script, manifest.get("script")), 0o755)
     _write_atomic(bin_dir / "airgap-sync", sync_helper(prefix), 0o755)
     _write_atomic(bin_dir / f"{name}-rollback", rollback_helper(prefix, name), 0o755)
     _write_atomic(bin_dir / f"{name}-uninstall", uninstall_helper(prefix, name), 0o755)
