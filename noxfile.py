@@ -5,7 +5,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "aarch64", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -13,7 +13,15 @@ nox.options.reuse_existing_virtualenvs = True
 def tests(session: nox.Session) -> None:
     """The whole suite: unit tests and end-to-end installs in a no-network jail."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-m", "not aarch64", *session.posargs)
+
+
+@nox.session
+def aarch64(session: nox.Session) -> None:
+    """An aarch64 installer installed and run under qemu-user in an arm64 Debian root (needs root and
+    Debian's qemu-user-static, binfmt-support and debootstrap; .ci/run installs them)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "aarch64", *session.posargs)
 
 
 @nox.session

@@ -55,8 +55,8 @@ def arm64_root() -> Path:
         (fresh / done.name).write_text("debootstrap bookworm arm64 minbase + python3\n")
         shutil.rmtree(ROOT, ignore_errors=True)
         fresh.rename(ROOT)
-    machine = subprocess.run(["chroot", str(ROOT), "/usr/bin/python3", "-c", "import platform; print(platform.machine())"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    probe = ["chroot", str(ROOT), "/usr/bin/python3", "-c", "import platform; print(platform.machine())"]
+    machine = subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()
     assert machine == "aarch64"
     return ROOT
 
