@@ -4,8 +4,10 @@ urllib.request cost ~15 ms of start-up that a warm build does not need."""
 
 from __future__ import annotations
 
+import html.parser
 import http.client
 import logging
+import os
 import ssl
 import threading
 import time
@@ -13,9 +15,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+
+import packaging.utils
 
 from airgap_installer import __version__
 from airgap_installer.auth import Credentials
@@ -103,6 +107,51 @@ class HTTPStatus(urllib.error.URLError):
         return str(self.reason)  # URLError's own str wraps it in "<urlopen error ...>"
 
 
+PYPI_FILES = "files.pythonhosted.org"
+
+
+def index_mirror() -> str | None:
+    """The index the builder's network offers instead of PyPI, as uv reads it: UV_DEFAULT_INDEX, else
+    UV_INDEX_URL. The lock keeps PyPI's file URLs; the same files are fetched through the mirror."""
+    value = os.environ.get("UV_DEFAULT_INDEX") or os.environ.get("UV_INDEX_URL")
+    return value.rstrip("/") + "/" if value else None
+
+
+class _Links(html.parser.HTMLParser):
+    """The file links of a PEP 503 project page: {file name: absolute URL}."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.page = page
+        self.links: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            url = urllib.parse.urljoin(self.page, href)
+            name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+            self.links[name] = url
+
+
+def project_name(filename: str) -> str:
+    """The project a wheel or sdist belongs to, normalized (as a simple index names its page)."""
+    try:
+        if filename.endswith(".whl"):
+            return str(packaging.utils.parse_wheel_filename(filename)[0])
+        return str(packaging.utils.parse_sdist_filename(filename)[0])
+    except (packaging.utils.InvalidWheelFilename, packaging.utils.InvalidSdistFilename):
+        return packaging.utils.canonicalize_name(filename.split("-")[0])
+
+
+TLS_HINT = ("the server's certificate is not trusted here: point SSL_CERT_FILE at a CA bundle that holds your "
+            "organisation's CA (a TLS-inspecting proxy), as for uv and pip")
+
+
+def _untrusted(exc: BaseException) -> bool:
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, ssl.SSLCertVerificationError)
+
+
 AUTH_HINT = ("the index needs credentials: export UV_INDEX_<NAME>_USERNAME and UV_INDEX_<NAME>_PASSWORD as for "
              "uv (NAME from [[tool.uv.index]]), or add the host to ~/.netrc")
 
@@ -116,6 +165,28 @@ class Session:
     conns: Connections
     credentials: Credentials | None = None
     meter: Meter | None = None
+    mirror: str | None = None  # a simple index that serves PyPI's files (UV_DEFAULT_INDEX)
+    _pages: dict[str, dict[str, str]] = field(default_factory=dict)
+    _pages_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def through_mirror(self, artifact: Artifact) -> str:
+        """The URL of a PyPI file on the mirror: its project page lists it under the same name."""
+        assert self.mirror is not None
+        name = project_name(artifact.filename)
+        with self._pages_lock:
+            links = self._pages.get(name)
+        if links is None:
+            page = urllib.parse.urljoin(self.mirror, f"{name}/")
+            with self.open(page) as response:
+                parser = _Links(page)
+                parser.feed(response.read().decode("utf-8", "replace"))
+            links = parser.links
+            with self._pages_lock:
+                self._pages[name] = links
+        if artifact.filename not in links:
+            raise FetchError(f"{artifact.filename}: the index mirror {self.mirror} does not list it",
+                             hint="the mirror must serve the files the lock names (same names, same sha256)")
+        return links[artifact.filename]
 
     def open(self, url: str, redirects: int = 5) -> http.client.HTTPResponse:
         """GET over a reused connection; urllib (which honours proxy settings) when a proxy is configured.
@@ -167,6 +238,8 @@ class Session:
         for attempt in range(1, ATTEMPTS + 1):
             written = 0
             try:
+                if self.mirror and parsed.hostname == PYPI_FILES:
+                    url = self.through_mirror(artifact)
                 response = self.open(url)
                 with response, self.cache.writer(artifact.sha256) as out:
                     while chunk := response.read(CHUNK):
@@ -183,6 +256,8 @@ class Session:
                 if self.meter:
                     self.meter.advance(-written)  # the next attempt starts from the first byte
                 status = exc.status if isinstance(exc, HTTPStatus) else 0
+                if _untrusted(exc):
+                    raise FetchError(f"{artifact.filename}: {exc}", hint=TLS_HINT) from exc
                 if status in (401, 403):
                     raise FetchError(f"{artifact.filename}: {exc}", hint=AUTH_HINT) from exc
                 if attempt == ATTEMPTS or (400 <= status < 500 and status not in (408, 429)):
@@ -196,7 +271,8 @@ def download_all(artifacts: list[Artifact], cache: Cache, *, base: Path, jobs: i
                  progress: TextIO | None = None, credentials: Credentials | None = None) -> list[FetchError]:
     """Download every artifact in parallel; the errors. `progress`: a terminal to draw a progress line on."""
     errors: list[FetchError] = []
-    session = Session(cache, base, Connections(), credentials, Meter(progress, artifacts) if progress else None)
+    session = Session(cache, base, Connections(), credentials, Meter(progress, artifacts) if progress else None,
+                      index_mirror())
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(session.download, a) for a in artifacts]

@@ -91,8 +91,11 @@ def export_lock(project: Project, args: list[str], cache: Cache | None, *, offli
         check += ["--script", project.script]
     try:
         # In the project: uv writes `directory` paths relative to the working directory.
+        # The lock is checked against the indexes it was made with: an index mirror (UV_DEFAULT_INDEX,
+        # UV_INDEX_URL) would make uv re-resolve; the builder fetches PyPI's files through the mirror.
+        env = {k: v for k, v in os.environ.items() if k not in ("UV_DEFAULT_INDEX", "UV_INDEX_URL")}
         text = run_uv(["export", *check, *(["--offline"] if offline else []), "--format",
-                       "pylock.toml", "--quiet", *args], cwd=project.root)
+                       "pylock.toml", "--quiet", *args], cwd=project.root, env=env)
     except UvError as exc:
         if "does not match the running version" in str(exc):
             raise LockError(f"{project.root} sets [tool.uv] required-version, which uv {UV_VERSION} (the uv this "

@@ -7,6 +7,7 @@ import hashlib
 import html
 import http.server
 import io
+import ssl
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -72,7 +73,8 @@ class LocalIndex:
             )
             (simple / name / "index.html").write_text(f"<html><body>\n{rows}</body></html>\n")
 
-    def start(self, port: int = 0) -> None:
+    def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+        """Serve on 127.0.0.1; with `tls`, over HTTPS (a test CA's certificate for 127.0.0.1)."""
         root = str(self.root)
         expected = "Basic " + base64.b64encode(":".join(self.auth).encode()).decode() if self.auth else None
 
@@ -93,7 +95,10 @@ class LocalIndex:
                 pass
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/simple"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}/simple"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     @property
