@@ -522,7 +522,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     output = output_path(request, project, f"cp{target.python[0]}{target.python[1]}-{target.platform.named_for(floor)}",
                          several)
     output.parent.mkdir(parents=True, exist_ok=True)
-    shipped = {p.name: a for p, a in installs}
+    shipped = {(p.name, p.version): a for p, a in installs}  # a forked lock ships two versions of a name
     manifest: dict[str, object] = {
         "format": FORMAT_VERSION,
         "name": project.name,
@@ -555,7 +555,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         ],
         "packages": [
             {"name": s.package.name, "version": s.package.version, "action": s.action, "reason": s.reason,
-             "file": shipped[s.package.name].filename if s.package.name in shipped else None}
+             "file": a.filename if (a := shipped.get((s.package.name, s.package.version))) else None}
             for s in plan.steps
         ],
         "local_packages": local_records(local_built, repo_locals, repo),

@@ -13,6 +13,7 @@ from airgap_installer.cache import CHUNK
 from airgap_installer.errors import InstallerFileError
 
 _MARK = b"made by airgap-installer"
+_MEMBER = re.compile(rb"^ *(\d+) +(\d+) +([0-9a-f]{64}) +\d+ +\d+ +\d+ +(\S+)$", re.M)
 _FIELD = re.compile(rb"^(PAYLOAD_OFFSET|PAYLOAD_SIZE)=\$\(\( *(\d+) *\)\)$|^(PAYLOAD_SHA256)=([0-9a-f]{64})$", re.M)
 
 
@@ -32,6 +33,9 @@ def read_header(path: Path) -> dict[str, Any]:
             fields["payload_sha256"] = m.group(4).decode()
     if set(fields) != {"payload_offset", "payload_size", "payload_sha256"}:
         raise InstallerFileError(f"{path}: the header is damaged (payload fields missing)")
+    block = head[head.find(b"\nMEMBERS='\n"):head.find(b"\n'\n", head.find(b"\nMEMBERS='\n") + 1)]
+    fields["members"] = [(int(m.group(1)), int(m.group(2)), m.group(3).decode(), m.group(4).decode())
+                         for m in _MEMBER.finditer(block)]
     return fields
 
 
@@ -52,6 +56,16 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
             raise InstallerFileError(
                 f"{path} is corrupt: payload sha256 {digest.hexdigest()}, expected {fields['payload_sha256']}"
             )
+        for offset, length, sha256, name in fields["members"]:  # the carve table, as the shell checks it
+            member = hashlib.sha256()
+            with path.open("rb") as f:
+                f.seek(offset)
+                while length > 0 and (chunk := f.read(min(CHUNK, length))):
+                    member.update(chunk)
+                    length -= len(chunk)
+            got = member.hexdigest()
+            if got != sha256:
+                raise InstallerFileError(f"{path} is corrupt: member {name} has sha256 {got}, expected {sha256}")
     try:
         with zipfile.ZipFile(path) as zf:
             manifest = json.loads(zf.read("manifest.json"))

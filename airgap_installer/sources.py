@@ -19,6 +19,7 @@ EXCLUDED_DIRS = frozenset(
      ".ruff_cache", "dist", "build", "node_modules", ".airgap", ".idea", ".vscode"}
 )
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".run")
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 # Shipped even when git ignores or does not track them: uv needs them on the target.
 ALWAYS = frozenset({"pyproject.toml", "uv.lock"})
 
@@ -51,7 +52,8 @@ def _git_files(top: Path) -> set[Path] | None:
         return None
     if proc.returncode != 0:
         return None
-    return {(top / name).resolve() for name in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+    base = top.resolve()  # the names as git lists them under it: a symlink stays a symlink's path
+    return {base / name for name in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
 
 
 def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path | None = None,
@@ -69,16 +71,26 @@ def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path 
     skipped = set(skip)
     for top in dirs or [root]:
         allowed = _git_files(top)
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS and not d.endswith(".egg-info"))
-            for name in filenames:
-                path = Path(dirpath) / name
-                rel = path.relative_to(root).as_posix()
-                if name.endswith(EXCLUDED_SUFFIXES) or path == exclude or rel in skipped or not path.is_file():
-                    continue
-                if allowed is not None and path.resolve() not in allowed and name not in ALWAYS:
-                    continue
-                out[rel] = (rel, path, 0o755 if os.access(path, os.X_OK) else 0o644)
+        if allowed is not None:
+            # In git, git decides: a tracked `src/pkg/build/` travels; ignored `.venv/` does not.
+            candidates = sorted(path for path in allowed if path.is_relative_to(top.resolve()))
+        else:
+            candidates = []
+            for dirpath, dirnames, filenames in os.walk(top):
+                dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS and not d.endswith(".egg-info"))
+                candidates += [Path(dirpath) / name for name in filenames]
+        for path in candidates:
+            rel = path.relative_to(root.resolve() if allowed is not None else root).as_posix()
+            if path.name.endswith(EXCLUDED_SUFFIXES) or path == exclude or rel in skipped or not path.is_file():
+                continue
+            if any(part in VCS_DIRS for part in Path(rel).parts):
+                continue
+            out[rel] = (rel, path, 0o755 if os.access(path, os.X_OK) else 0o644)
+    for name in ALWAYS:  # uv needs them on the target, whatever git says
+        for top in dirs or [root]:
+            path = top / name
+            if path.is_file() and (rel := path.relative_to(root).as_posix()) not in out and rel not in skipped:
+                out[rel] = (rel, path, 0o644)
     return sorted(out.values())
 
 

@@ -34,14 +34,23 @@ def run_uv(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | No
     """Run the builder's uv; on failure raise UvError with the argv and uv's own output. uv never
     downloads a Python for the builder: the only interpreter download is a bundled one, made by us."""
     argv = [builder_uv(), *args]
-    log.debug("running %s", " ".join(argv))
+    log.info("running %s", " ".join(argv))  # -v shows every uv call
     env = {**(os.environ if env is None else env), "UV_PYTHON_DOWNLOADS": "never"}
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
-        output = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
-        detail = " | ".join(output[-6:])
-        raise UvError(f"`uv {' '.join(args)}` failed (exit {proc.returncode}): {detail}")
+        said = uv_failure(proc.stderr or proc.stdout)
+        raise UvError(f"`uv {' '.join(args)}` failed (exit {proc.returncode}): {said}")
     return proc.stdout
+
+
+def uv_failure(output: str, most: int = 12) -> str:
+    """What uv said went wrong, on one line: its error, cause and hint lines (a build backend's output
+    can run to hundreds of lines before them), else its last lines; -v logs all of it."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    log.info("uv said:\n%s", output)
+    key = [line for line in lines if line.startswith(("error", "caused by", "cause:", "hint", "Caused by"))
+           or line.startswith(("×", "╰─▶", "├─▶", "help:"))]
+    return " | ".join((key or lines)[-most:])
 
 
 def target_uv_wheel(target: Target) -> Artifact:

@@ -107,6 +107,20 @@ verify() {
     if [ "$actual" != "$PAYLOAD_SHA256" ]; then
         die 3 "$SELF is corrupt: payload sha256 $actual, expected $PAYLOAD_SHA256" "copy the installer again and compare its sha256"
     fi
+    # The carve table sits in this header: each member the shell cuts out must be where it says, as it says.
+    while read -r off len sha _method _usize _crc name; do
+        [ -n "$name" ] || continue
+        got=$(member_bytes "$off" "$len" | sha256_stream)
+        if [ "$got" != "$sha" ]; then
+            die 3 "$SELF is corrupt: member $name has sha256 $got, expected $sha" "copy the installer again"
+        fi
+    done <<EOF
+$MEMBERS
+EOF
+}
+
+member_bytes() { # offset length: the bytes of a member, read in 4096-byte blocks
+    dd if="$SELF" bs=4096 skip=$(($1 / 4096)) count=$(( ($2 + 4095) / 4096 )) 2>/dev/null | head -c "$2"
 }
 
 le32() { # print a number as 4 little-endian bytes
@@ -124,13 +138,12 @@ carve() { # name dest: copy one member out of this file, inflating a deflate str
         found=1
         if [ "$method" = 8 ]; then
             command -v gzip >/dev/null 2>&1 || die 4 "gzip is needed to unpack $1" "install gzip (busybox has it)"
-            # The member is a raw deflate stream: give it a gzip header and trailer, and gzip checks its CRC.
+            # A raw deflate stream (its sha256 checked by verify): give it a gzip header and trailer.
             { printf '\037\213\010\000\000\000\000\000\000\003'
-              dd if="$SELF" bs=4096 skip=$((off / 4096)) count=$(( (len + 4095) / 4096 )) 2>/dev/null | head -c "$len"
-              le32 "$crc"; le32 "$usize"; } | gzip -dc > "$2" || die 3 "cannot unpack $1 (disk full?)"
+              member_bytes "$off" "$len"
+              le32 "$crc"; le32 "$usize"; } | gzip -dc > "$2" || die 1 "cannot write $2 (disk full?)"
         else
-            dd if="$SELF" bs=4096 skip=$((off / 4096)) count=$(( (len + 4095) / 4096 )) 2>/dev/null | head -c "$len" > "$2" \
-                || die 1 "cannot write $2 (disk full?)"
+            member_bytes "$off" "$len" > "$2" || die 1 "cannot write $2 (disk full?)"
         fi
     done <<EOF
 $MEMBERS
@@ -345,7 +358,8 @@ main() {
     work="$PREFIX/.airgap-installer/tmp.$$"
     mkdir -p "$work"
     trap 'rm -rf "$work"' EXIT
-    trap 'rm -rf "$work"; exit 130' INT TERM
+    trap 'rm -rf "$work"; exit 130' INT
+    trap 'rm -rf "$work"; exit 143' TERM
     carve bin/uv "$work/uv"
     chmod 755 "$work/uv"
     "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \

@@ -239,3 +239,15 @@ def test_indexes_are_named_in_pyproject_or_in_the_projects_uv_toml(tmp_path: Pat
                                              'url = "https://a.example/simple"\n')
     (tmp_path / "uv.toml").write_text('[[index]]\nname = "b"\nurl = "https://b.example/simple"\n')
     assert load_project(tmp_path).indexes == (("a", "https://a.example/simple"), ("b", "https://b.example/simple"))
+
+
+def test_a_failing_uv_keeps_its_error_and_causes() -> None:
+    from airgap_installer.uvbin import uv_failure
+
+    noise = "\n".join(f"compiling module {i}" for i in range(300))
+    output = f"{noise}\nerror: Failed to build `demo @ file:///x`\n  Caused by: The build backend failed\n" \
+             f"{noise}\nhint: install the headers\n"
+    said = uv_failure(output)
+    assert "error: Failed to build" in said and "Caused by: The build backend failed" in said and "hint:" in said
+    assert "compiling module" not in said
+    assert uv_failure("just one line") == "just one line"

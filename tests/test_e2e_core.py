@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from airgap_installer.uvbin import builder_uv
 from tests.conftest import ProjectFactory, target_python
 from tests.helpers import build, install, uv_in
 from tests.jail import Jail
@@ -176,6 +178,10 @@ def test_lock_forked_inside_the_minor_installs_the_hosts_branch(tiny_project: Pr
     run_file = build(project, tmp_path / "fork.run", "--python", PY)  # the patch version is not known here
     names = zipfile.ZipFile(run_file).namelist()
     assert "wheelhouse/beta-1.0-py3-none-any.whl" in names and "wheelhouse/beta-2.0-py3-none-any.whl" in names
+    # The manifest's package list keeps the two versions apart (issue 13, defect 5).
+    packages = json.loads(zipfile.ZipFile(run_file).read("manifest.json"))["packages"]
+    files = {(p["name"], p["version"]): p["file"] for p in packages if p["name"] == "beta"}
+    assert files == {("beta", "1.0"): "beta-1.0-py3-none-any.whl", ("beta", "2.0"): "beta-2.0-py3-none-any.whl"}
     prefix = tmp_path / "p"
     install(jail, run_file, prefix, "--python", target_python())
     assert "beta=2.0" in uv_in(jail, prefix, "run", "tiny").stdout
@@ -204,3 +210,18 @@ def test_a_local_version_from_a_percent_encoding_index(tiny_project: ProjectFact
     install(jail, run_file, prefix, "--python", target_python())
     out = uv_in(jail, prefix, "run", "python", "-c", "import localver; print(localver.VERSION)")
     assert out.stdout.strip() == "1.0+cpu"
+
+
+def test_a_project_with_no_dependencies_at_all(tmp_path: Path, jail: Jail, builder_cache: Path) -> None:
+    # No build system, no dependencies: nothing in the wheelhouse (issue 13, defect 8).
+    project = tmp_path / "bare"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "bare"\nversion = "0.1"\nrequires-python = ">=3.9"\n'
+                                            "dependencies = []\n")
+    (project / "main.py").write_text("print('bare ok')\n")
+    subprocess.run([builder_uv(), "lock", "--quiet", "--project", str(project)], check=True)
+    run_file = build(project, tmp_path / "bare.run", "--python", PY)
+    assert not any(n.startswith("wheelhouse/") for n in zipfile.ZipFile(run_file).namelist())
+    prefix = tmp_path / "p"
+    install(jail, run_file, prefix, "--python", target_python())
+    assert "bare ok" in uv_in(jail, prefix, "run", "python", "main.py").stdout

@@ -37,11 +37,21 @@ def append_garbage(data: bytearray) -> None:
     data.extend(b"garbage\n")
 
 
+def shift_carve_offset(data: bytearray) -> None:
+    """The carve table (in the header, outside the payload's sha256): bin/uv's offset moved by a block."""
+    line_start = data.index(b"bin/uv\n")
+    line_start = data.rindex(b"\n", 0, line_start) + 1
+    offset_end = data.index(b" ", line_start)
+    offset = int(data[line_start:offset_end])
+    data[line_start:offset_end] = str(offset + 4096).rjust(offset_end - line_start).encode()
+
+
 DAMAGE: dict[str, tuple[Callable[[bytearray], None], str]] = {
     "flip-near-end": (flip_near_end, "is corrupt"),
     "flip-in-uv": (flip_in_uv, "is corrupt"),
     "truncate-half": (truncate_half, "is truncated"),
     "append": (append_garbage, "unexpected bytes appended"),
+    "carve-offset": (shift_carve_offset, "member bin/uv has sha256"),
 }
 
 

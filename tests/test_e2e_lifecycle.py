@@ -172,6 +172,8 @@ def test_failing_hook_keeps_the_previous_release(releases: dict[str, Path], tiny
     run_file = build(project, tmp_path / "tiny-9.run", "--python", PY)
     proc = install(jail, run_file, prefix, "--python", target_python(), check=False)
     assert proc.returncode == 1 and "post-install hook failed (exit 7)" in proc.stderr
+    # The message names the log where it is now, not inside the removed release (issue 13, defect 4).
+    assert "install.log" not in proc.stderr and ".airgap-installer/failed-9.0.0-" in proc.stderr
     assert active_version(jail, prefix) == "1.0.0"
     assert [n.split("-")[0] for n in release_names(prefix)] == ["1.0.0"]
 

@@ -88,3 +88,20 @@ def test_wheels_the_lock_installs_by_path_travel_whatever_the_exclusions(tmp_pat
     wheel.unlink()
     with pytest.raises(ProjectError, match="vendored-1.0-py3-none-any.whl is missing"):
         project_files(tmp_path, also=[wheel])
+
+
+def test_git_tracked_directories_named_like_build_output_travel(tmp_path: Path) -> None:
+    # Exclusions by name apply outside git only: in git, git decides (issue 13, defect 1).
+    import subprocess
+
+    for name in ("pyproject.toml", "src/pkg/__init__.py", "src/pkg/build/steps.py", "src/pkg/venv/helper.py",
+                 "dist/keep.txt", ".venv/bin/python", "notes/ignored.log"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / ".gitignore").write_text(".venv/\n*.log\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    names = {name for name, _, _ in project_files(tmp_path)}
+    assert {"src/pkg/build/steps.py", "src/pkg/venv/helper.py", "dist/keep.txt"} <= names
+    assert ".venv/bin/python" not in names and "notes/ignored.log" not in names
+    assert not any(n.startswith(".git/") for n in names)

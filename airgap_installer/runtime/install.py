@@ -205,8 +205,8 @@ def run_hook(name: str, manifest: dict[str, Any], release: Path, project: Path, 
     log.flush()
     proc = subprocess.run(["sh", "-c", command], cwd=project, env=hook_env, stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
-        raise InstallError(f"the {name} hook failed (exit {proc.returncode}): {command}",
-                           hint=f"its output is in {log.name}")
+        # The install's handler adds where its output is kept (the release's log is moved away).
+        raise InstallError(f"the {name} hook failed (exit {proc.returncode}): {command}")
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -262,6 +262,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     progress.step("extracting the project and its wheelhouse")
     extract_prefix(zf, "project/", release)
     extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
+    (meta / "wheelhouse").mkdir(parents=True, exist_ok=True)  # uv.toml's find-links names it, even empty
     _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
     extract_prefix(zf, "airgap_runtime/", meta / "airgap_runtime")  # for PREFIX/bin/airgap-sync
     pins = pins_for(manifest, tuple(sys.version_info[:3]))  # the header runs us with the target's Python
