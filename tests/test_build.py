@@ -251,3 +251,31 @@ def test_a_failing_uv_keeps_its_error_and_causes() -> None:
     assert "error: Failed to build" in said and "Caused by: The build backend failed" in said and "hint:" in said
     assert "compiling module" not in said
     assert uv_failure("just one line") == "just one line"
+
+
+def test_an_unreachable_git_remote_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 11, item 5: the tip is about reaching the remote, not about the target platform.
+    import subprocess
+
+    from airgap_installer.uvbin import builder_uv
+
+    repo = tmp_path / "gitdep"
+    (repo / "src" / "gitdep").mkdir(parents=True)
+    (repo / "src" / "gitdep" / "__init__.py").write_text("")
+    (repo / "pyproject.toml").write_text('[project]\nname = "gitdep"\nversion = "1"\nrequires-python = ">=3.9"\n'
+                                         '[build-system]\nrequires = ["uv_build>=0.13,<0.14"]\n'
+                                         'build-backend = "uv_build"\n')
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "one"], check=True)
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.9"\ndependencies = ["gitdep"]\n'
+        f'[tool.uv.sources]\ngitdep = {{ git = "{repo.as_uri()}" }}\n')
+    subprocess.run([builder_uv(), "lock", "--quiet", "--project", str(project)], check=True)
+    repo.rename(tmp_path / "moved-away")
+    rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "x.run"), "--python", PY)
+    assert rc == 1 and "gitdep: cannot check out" in err
+    assert "reach the git remote" in err and "matches the target" not in err

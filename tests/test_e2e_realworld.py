@@ -508,3 +508,35 @@ def test_pep723_script_with_its_lock(tmp_path: Path, jail: Jail, builder_cache: 
     (tools / "report.py").write_text(text)
     assert main(["build", str(tools / "report.py"), "-o", str(tmp_path / "stale.run"), "--python", PY]) == 1
     assert "report.py.lock is out of date" in capsys.readouterr().err
+
+
+def test_extra_build_dependencies_reach_the_build_here(tmp_path: Path, jail: Jail, builder_cache: Path) -> None:
+    # A setup.py that needs a package its build-system does not list: `[tool.uv] extra-build-dependencies`
+    # gives it, as uv applies it when it builds the project itself.
+    project = tmp_path / "extbuild"
+    write(project / "pyproject.toml", """\
+        [project]
+        name = "extbuild"
+        version = "1.0"
+        requires-python = ">=3.9"
+        [project.scripts]
+        extbuild = "extbuild:main"
+        [build-system]
+        requires = ["setuptools>=70"]
+        build-backend = "setuptools.build_meta"
+        [tool.uv]
+        extra-build-dependencies = { extbuild = ["six"] }
+        """)
+    write(project / "setup.py", """\
+        import six  # only the extra build dependency provides it
+        from setuptools import setup
+        setup(package_dir={"": "src"}, packages=["extbuild"])
+        """)
+    write(project / "src" / "extbuild" / "__init__.py", "def main():\n    print('extbuild ok')\n")
+    lock(project)
+    run_file = build(project, tmp_path / "ext.run", "--python", PY)
+    jail.hidden.append(str(project))
+    prefix = tmp_path / "opt"
+    install(jail, run_file, prefix, "--python", target_python())
+    assert "extbuild ok" in uv_in(jail, prefix, "run", "extbuild").stdout
+    in_sync(jail, prefix)
