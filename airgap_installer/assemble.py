@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform as host_platform
@@ -14,7 +13,6 @@ import time
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -41,6 +39,14 @@ from airgap_installer.project import Project, load_project, workspace_of
 from airgap_installer.relock import GroupChoice, relock_for_groups
 from airgap_installer.report import Extra
 from airgap_installer.report import render as render_report
+from airgap_installer.runtime.manifest import (
+    FORMAT,
+    DirectRecord,
+    LocalPackage,
+    Manifest,
+    PackageEntry,
+    PinVariant,
+)
 from airgap_installer.sources import offline_config, project_files, ship_tree
 from airgap_installer.target import Target, make_target, parse_python
 from airgap_installer.uvbin import locate_uv_binary, target_uv_wheel
@@ -49,7 +55,6 @@ from airgap_installer.uvwheels import UV_VERSION
 log = logging.getLogger(__name__)
 
 ALIGN = 4096
-FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -301,12 +306,27 @@ def _prepare(request: BuildRequest) -> tuple[BuildRequest, Project, list[Target]
     return request, project, targets, lock, cache
 
 
+def check_config(request: BuildRequest, project: Project, *, several: bool) -> None:
+    """What a user configured must hold before anything is downloaded or built: the license file, and
+    an output path that can be written."""
+    license_text(project)
+    out = request.output
+    if out is None:
+        return
+    blocker = next((p for p in [out, *out.parents] if p.exists()), None)
+    if blocker is not None and blocker != out and not blocker.is_dir():
+        raise UsageError(f"-o {out}: {blocker} is a file, not a directory", hint="choose another -o")
+    if several and out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out} is a file; with several targets -o is the directory for their files",
+                         hint="name a directory")
+
+
 def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     """`--dry-run`: what `build` would put into each target's file, and why, and how many problems the
     build would meet (planning raises most of them at once). Nothing is downloaded, built or written."""
     request, project, targets, lock, _ = _prepare(request)
+    check_config(request, project, several=len(targets) > 1)
     tree = source_tree(project)
-    license_text(project)  # a missing license file fails here, not after the downloads
     locals_ = local_projects(tree)
     notes = {p.name: compiled_reason(p) for p in locals_}
     runtime = sum(len(data) for _, data in _runtime_files())
@@ -348,6 +368,7 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     request, project, targets, lock, cache = _prepare(request)
+    check_config(request, project, several=len(targets) > 1)
     tree = repo_tree = source_tree(project)
     repo = project
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
@@ -453,17 +474,16 @@ def raise_build_problems(problems: list[AirgapError], target: Target) -> None:
 
 
 def local_records(built: list[tuple[Package, Artifact]], locals_: list[Project],
-                  project: Project) -> list[dict[str, Any]]:
+                  project: Project) -> tuple[LocalPackage, ...]:
     """What the runtime needs to record each local package as uv's own install (runtime/uvrecords.py)."""
     by_dir = {p.root: p for p in locals_}
     records = []
     for package, wheel in sorted(built, key=lambda b: b[0].name):
-        assert package.directory is not None
+        assert package.directory is not None and package.version is not None
         local = by_dir.get((project.root / package.directory).resolve())
-        records.append({"name": package.name, "version": package.version, "path": package.directory,
-                        "editable": package.editable, "wheel": wheel.filename,
-                        "cache_keys": local.cache_keys if local else None})
-    return records
+        records.append(LocalPackage(package.name, package.version, package.directory, package.editable,
+                                    wheel.filename, local.cache_keys if local else None))
+    return tuple(records)
 
 
 def license_text(project: Project) -> str:
@@ -523,52 +543,51 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
                          several)
     output.parent.mkdir(parents=True, exist_ok=True)
     shipped = {(p.name, p.version): a for p, a in installs}  # a forked lock ships two versions of a name
-    manifest: dict[str, object] = {
-        "format": FORMAT_VERSION,
-        "name": project.name,
-        "version": version,
-        "target": target.slug,
-        "python": target.python_version,
-        "libc": target.platform.libc,
-        "libc_min": os_min if target.platform.os == "linux" and os_min else None,
-        "macos_min": os_min if target.platform.os == "macos" and os_min else None,
-        "requires_python": str(project.requires_python),
-        "uv_version": UV_VERSION,
-        "uv_wheel": uv_wheel.filename,
-        "bundled_python": python.key if python else None,
-        "tool_version": __version__,
-        "build_date": build_date,
-        "scripts": list(scripts),
-        "project_dir": tree.project_rel,
-        "script": project.script,
-        "modified_files": list(tree.modified),
-        "default_groups": list(tree.default_groups) if tree.default_groups is not None else None,
-        "sync_args": request.selection.uv_args(),
-        "pin_variants": [
-            {"first": ".".join(map(str, v.first)), "last": ".".join(map(str, v.last)) if v.last else None,
-             "pins": pin_lines(installs_of(v.plan))}
-            for v in variants
-        ],
-        "direct_urls": [
-            {"name": p.name, "version": p.version, "direct_url": record}
-            for p, _ in sorted(installs, key=lambda i: i[0].name) if (record := direct_url(p)) is not None
-        ],
-        "packages": [
-            {"name": s.package.name, "version": s.package.version, "action": s.action, "reason": s.reason,
-             "file": a.filename if (a := shipped.get((s.package.name, s.package.version))) else None}
-            for s in plan.steps
-        ],
-        "local_packages": local_records(local_built, repo_locals, repo),
-        "hooks": {k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
-    }
-    fields = HeaderFields(
-        name=project.name, version=version, tool_version=__version__, target=target.slug,
-        target_os=target.platform.os, target_machine=target.platform.machine,
-        target_libc=target.platform.libc or ("macOS" if target.platform.os == "macos" else ""), libc_min=os_min,
+    manifest = Manifest(
+        format=FORMAT,
+        name=project.name,
+        version=version,
+        target=target.slug,
         python=target.python_version,
-        requires_python=str(project.requires_python) or "any", uv_version=UV_VERSION,
-        build_date=build_date or "unset (reproducible build)", scripts=" ".join(scripts),
-        modified="; ".join(tree.modified) or "none (pyproject.toml and uv.lock are the repository's)",
+        libc=target.platform.libc,
+        libc_min=os_min if target.platform.os == "linux" and os_min else None,
+        macos_min=os_min if target.platform.os == "macos" and os_min else None,
+        requires_python=str(project.requires_python),
+        uv_version=UV_VERSION,
+        uv_wheel=uv_wheel.filename,
+        bundled_python=python.key if python else None,
+        tool_version=__version__,
+        build_date=build_date,
+        scripts=scripts,
+        project_dir=tree.project_rel,
+        script=project.script,
+        modified_files=tree.modified,
+        default_groups=tree.default_groups,
+        sync_args=tuple(request.selection.uv_args()),
+        pin_variants=tuple(
+            PinVariant(".".join(map(str, v.first)), ".".join(map(str, v.last)) if v.last else None,
+                       tuple(pin_lines(installs_of(v.plan))))
+            for v in variants),
+        direct_urls=tuple(
+            DirectRecord(p.name, p.version or "", record)
+            for p, _ in sorted(installs, key=lambda i: i[0].name) if (record := direct_url(p)) is not None),
+        packages=tuple(
+            PackageEntry(s.package.name, s.package.version, s.action, s.reason,
+                         a.filename if (a := shipped.get((s.package.name, s.package.version))) else None)
+            for s in plan.steps),
+        local_packages=local_records(local_built, repo_locals, repo),
+        hooks={k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
+    )
+    Manifest.from_dict(manifest.to_dict())  # what the runtime will read: fail here, not on the target
+    # The header shows what the manifest says (one source), plus what only the shell needs.
+    fields = HeaderFields(
+        name=manifest.name, version=manifest.version, tool_version=manifest.tool_version, target=manifest.target,
+        target_os=target.platform.os, target_machine=target.platform.machine,
+        target_libc=manifest.libc or ("macOS" if target.platform.os == "macos" else ""),
+        libc_min=manifest.libc_min or manifest.macos_min or "", python=manifest.python,
+        requires_python=manifest.requires_python or "any", uv_version=manifest.uv_version,
+        build_date=manifest.build_date or "unset (reproducible build)", scripts=" ".join(manifest.scripts),
+        modified="; ".join(manifest.modified_files) or "none (pyproject.toml and uv.lock are the repository's)",
         python_archive=f"python/{python.artifact.filename}" if python else "",
         python_key=python.key if python else "", python_full=python.version if python else "",
         python_json_head=python.download_json()[0] if python else "",
@@ -580,7 +599,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     return BuildResult(output, project.name, size, sha, plan, tuple(a for _, a in local_built))
 
 
-def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree: Tree, cache: Cache,
+def _write(output: Path, fields: HeaderFields, manifest: Manifest, tree: Tree, cache: Cache,
            uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None,
            python: PythonArchive | None) -> tuple[int, str]:
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
@@ -607,7 +626,7 @@ def _write(output: Path, fields: HeaderFields, manifest: dict[str, object], tree
                                             carved=True))
             for name, data in _runtime_files():
                 zw.add_bytes(name, data)
-            zw.add_bytes("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+            zw.add_bytes("manifest.json", manifest.to_json().encode())
             generated = dict(tree.generated)
             for rel, path, mode in tree.files:
                 if rel not in generated:

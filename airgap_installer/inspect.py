@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import zipfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from airgap_installer.cache import CHUNK
 from airgap_installer.errors import InstallerFileError
+from airgap_installer.runtime.manifest import Manifest, ManifestError
 
 _MARK = b"made by airgap-installer"
 _MEMBER = re.compile(rb"^ *(\d+) +(\d+) +([0-9a-f]{64}) +\d+ +\d+ +\d+ +(\S+)$", re.M)
@@ -68,9 +68,11 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
                 raise InstallerFileError(f"{path} is corrupt: member {name} has sha256 {got}, expected {sha256}")
     try:
         with zipfile.ZipFile(path) as zf:
-            manifest = json.loads(zf.read("manifest.json"))
+            manifest = Manifest.from_json(zf.read("manifest.json"))  # the runtime's own reader
             if verify and (bad := zf.testzip()) is not None:
                 raise InstallerFileError(f"{path}: member {bad} fails its CRC check")
+    except ManifestError as exc:
+        raise InstallerFileError(f"{path}: {exc}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InstallerFileError(f"{path}: the payload is not a readable zip ({exc})") from exc
-    return {**manifest, **fields}
+    return {**manifest.to_dict(), **fields}

@@ -68,7 +68,24 @@ def test_an_os_error_is_one_line_not_a_traceback(tiny_project: ProjectFactory, t
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "a-file").write_text("")
     rc, _, err = run_cli(capsys, "build", str(tiny_project()), "-o", str(tmp_path / "a-file" / "x.run"))
-    assert rc == 1 and err.startswith("ERROR ") and "a-file" in err and "TIP " in err and "Traceback" not in err
+    assert rc == 2 and err.startswith("ERROR ") and "a-file is a file" in err and "TIP " in err
+    assert "Traceback" not in err
+
+
+def test_configuration_is_checked_before_any_download(tiny_project: ProjectFactory, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tiny_project(extra_toml='\n[tool.airgap-installer]\nlicense = "LICENSE.txt"\n')
+
+    def no_downloads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing may be fetched before the configuration is checked")
+
+    monkeypatch.setattr("airgap_installer.assemble.fetch", no_downloads)
+    monkeypatch.setattr("airgap_installer.assemble.build_wheels", no_downloads)
+    rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "x.run"), "--python", PY)
+    assert rc == 2 and "license: cannot read" in err
+    rc, _, err = run_cli(capsys, "build", str(project), "--dry-run", "--python", PY)
+    assert rc == 2 and "license: cannot read" in err
 
 
 def test_an_unexpected_error_says_internal_error(tiny_project: ProjectFactory, capsys: pytest.CaptureFixture[str],

@@ -540,3 +540,41 @@ def test_extra_build_dependencies_reach_the_build_here(tmp_path: Path, jail: Jai
     install(jail, run_file, prefix, "--python", target_python())
     assert "extbuild ok" in uv_in(jail, prefix, "run", "extbuild").stdout
     in_sync(jail, prefix)
+
+
+BACKENDS = {
+    # backend: (build-system requires, build-backend, layout); modelled on tomli (flit_core), pdm's own
+    # projects (pdm-backend), and poetry 2 projects with a [project] table (poetry-core).
+    "flit": ('"flit_core>=3.9,<4"', "flit_core.buildapi", "flat"),
+    "pdm": ('"pdm-backend"', "pdm.backend", "src"),
+    "poetry": ('"poetry-core>=2.0"', "poetry.core.masonry.api", "src"),
+}
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_other_build_backends(backend: str, tmp_path: Path, bare_host: Jail, builder_cache: Path) -> None:
+    requires, build_backend, layout = BACKENDS[backend]
+    name = f"with{backend}"
+    project = tmp_path / name
+    write(project / "pyproject.toml", f"""\
+        [project]
+        name = "{name}"
+        version = "0.5.0"
+        description = "a project built with {backend}"
+        requires-python = ">=3.9"
+        dependencies = ["six"]
+        [project.scripts]
+        {name} = "{name}:main"
+        [build-system]
+        requires = [{requires}]
+        build-backend = "{build_backend}"
+        """)
+    package = project / ("src" if layout == "src" else "") / name
+    write(package / "__init__.py", f'"""{name}."""\n__version__ = "0.5.0"\ndef main():\n    print("{name} ok")\n')
+    lock(project)
+    run_file = build(project, tmp_path / f"{name}.run", "--python", PY)
+    bare_host.hidden.append(str(project))
+    prefix = tmp_path / "opt"
+    install(bare_host, run_file, prefix, "--python", target_python())
+    assert f"{name} ok" in uv_in(bare_host, prefix, "run", name).stdout
+    in_sync(bare_host, prefix)

@@ -15,7 +15,6 @@ removed, so `current` only ever points at a complete release.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import subprocess
@@ -26,10 +25,11 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from . import uvrecords
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
+from .manifest import Manifest
 
 
 class InstallError(Exception):
@@ -177,26 +177,26 @@ def record_sources(project: Path) -> None:
     (uvrecords.py), so that `uv sync --locked` changes nothing. Run by the install, and by
     PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse."""
     meta = project / ".airgap"
-    manifest = json.loads((meta / "manifest.json").read_text())
+    manifest = Manifest.from_json((meta / "manifest.json").read_bytes())
     pinned = {line.split(" ", 1)[0] for line in (meta / "pins.txt").read_text().splitlines() if line}
     try:
         site = uvrecords.site_packages(project / ".venv")
         # A lock forked by patch version pins a subset: only those packages are installed.
-        for entry in manifest.get("direct_urls", []):
-            if f"{entry['name']}=={entry['version']}" in pinned:
-                uvrecords.mark_direct(site, entry)
-        for entry in manifest.get("local_packages", []):
-            if f"{entry['name']}=={entry['version']}" in pinned:
-                uvrecords.mark_local(site, project, entry)
+        for record in manifest.direct_urls:
+            if f"{record.name}=={record.version}" in pinned:
+                uvrecords.mark_direct(site, record)
+        for local in manifest.local_packages:
+            if f"{local.name}=={local.version}" in pinned:
+                uvrecords.mark_local(site, project, local)
     except uvrecords.RecordError as exc:
         raise InstallError(str(exc)) from exc
 
 
-def run_hook(name: str, manifest: dict[str, Any], release: Path, project: Path, env: dict[str, str],
+def run_hook(name: str, manifest: Manifest, release: Path, project: Path, env: dict[str, str],
              progress: Progress, log: IO[str]) -> None:
     """A `[tool.airgap-installer]` pre-/post-install command, run with sh in the new release. It fails the
     install (and the previous release stays active) when it fails."""
-    command = manifest.get("hooks", {}).get(name)
+    command = manifest.hooks.get(name)
     if not command:
         return
     progress.step(f"running the {name} hook: {command}")
@@ -209,20 +209,7 @@ def run_hook(name: str, manifest: dict[str, Any], release: Path, project: Path, 
         raise InstallError(f"the {name} hook failed (exit {proc.returncode}): {command}")
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in text.split("."))
-
-
-def pins_for(manifest: dict[str, Any], version: tuple[int, ...]) -> list[str]:
-    """The pins for this interpreter's exact version: a lock may fork inside one minor version."""
-    for variant in manifest["pin_variants"]:
-        if _version(variant["first"]) <= version and (variant["last"] is None or version <= _version(variant["last"])):
-            return list(variant["pins"])
-    raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, version))}",
-                       hint="rebuild for this interpreter")
-
-
-def build_project_env(manifest: dict[str, Any], project: Path, uv_bin: str, python: str, pins: list[str],
+def build_project_env(manifest: Manifest, project: Path, uv_bin: str, python: str, pins: list[str],
                       env: dict[str, str], progress: Progress, log: IO[str]) -> None:
     """The project's .venv: the pins from the wheelhouse (the local packages' wheels too), recorded as uv
     records its own installs, then `uv sync --locked` as a check that changes nothing."""
@@ -239,7 +226,7 @@ def build_project_env(manifest: dict[str, Any], project: Path, uv_bin: str, pyth
     # --locked, not --frozen: the same call proves that uv.lock is current for pyproject.toml, which is
     # what plain `uv run` will check later; everything is installed already, so it changes nothing.
     progress.step("checking the project (uv sync --locked)")
-    run([uv_bin, "sync", "--locked", "--offline", *manifest["sync_args"]], cwd=project, env=env, log=log)
+    run([uv_bin, "sync", "--locked", "--offline", *manifest.sync_args], cwd=project, env=env, log=log)
 
 
 def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: dict[str, str],
@@ -255,7 +242,7 @@ def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: 
     os.symlink(os.path.relpath(made[0].parent, project), project / ".venv")
 
 
-def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], uv: Path, python: str,
+def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Path, python: str,
                   scratch: Path, progress: Progress, log: IO[str]) -> None:
     project = release / project_path(manifest)
     meta = project / ".airgap"
@@ -265,7 +252,10 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     (meta / "wheelhouse").mkdir(parents=True, exist_ok=True)  # uv.toml's find-links names it, even empty
     _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
     extract_prefix(zf, "airgap_runtime/", meta / "airgap_runtime")  # for PREFIX/bin/airgap-sync
-    pins = pins_for(manifest, tuple(sys.version_info[:3]))  # the header runs us with the target's Python
+    pins = manifest.pins_for(tuple(sys.version_info[:3]))  # the header runs us with the target's Python
+    if pins is None:
+        raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, sys.version_info[:3]))}",
+                           hint="rebuild for this interpreter")
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
     (meta / "bin").mkdir(parents=True, exist_ok=True)
     try:
@@ -279,8 +269,8 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
     # when the release goes: deleting its 76,000 entries took 1.9 s of a 16 s install of 281 packages.
     env = clean_env(scratch, meta / "uv-cache")
     run_hook("pre-install", manifest, release, project, env, progress, log)
-    if manifest.get("script"):
-        build_script_env(manifest["script"], project, uv_bin, python, env, progress, log)
+    if manifest.script:
+        build_script_env(manifest.script, project, uv_bin, python, env, progress, log)
     else:
         build_project_env(manifest, project, uv_bin, python, pins, env, progress, log)
     run_hook("post-install", manifest, release, project, env, progress, log)
@@ -290,15 +280,16 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: dict[str, Any], 
 def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
             keep: int = 3, link_bin: Path | None = None) -> int:
     prefix = prefix.resolve()
+    with zipfile.ZipFile(run_file) as zf:
+        manifest = Manifest.from_json(zf.read("manifest.json"))  # refused before anything is written
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
-        manifest = json.loads(zf.read("manifest.json"))
-        release_id = f"{manifest['version']}-{payload_sha256[:12]}"
+        release_id = f"{manifest.version}-{payload_sha256[:12]}"
         release = prefix / "releases" / release_id
         meta = release / project_path(manifest) / ".airgap"
         clean_stale_scratch(prefix)
         if (meta / COMPLETE).is_file():
             activate(prefix, release_id, manifest, link_bin)
-            Progress(quiet).step(f"{manifest['name']} {release_id} is already installed; it is active again")
+            Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
             return 0
         if release.exists():
             shutil.rmtree(release)  # left half-made by an interrupted install
@@ -321,13 +312,13 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
                 activate(prefix, release_id, manifest, link_bin)
-                progress.step(f"installed {manifest['name']} {manifest['version']} into {prefix}")
+                progress.step(f"installed {manifest.name} {manifest.version} into {prefix}")
                 for old in prune(prefix, keep):
                     progress.step(f"removed old release {old}")
             finally:
                 progress.close()  # ends the live line before anything else is printed
         if not quiet:
-            script = manifest["scripts"][0] if manifest["scripts"] else "python"
+            script = manifest.scripts[0] if manifest.scripts else "python"
             print(f"run it with: cd {prefix}/current && {prefix}/bin/uv run {script}")
     return 0
 

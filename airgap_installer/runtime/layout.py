@@ -11,16 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+
+from .manifest import Manifest
 
 STATE = ".airgap-installer"
 COMPLETE = "complete"
 MARK = "made by airgap-installer"
 
 
-def project_path(manifest: dict[str, Any]) -> str:
+def project_path(manifest: Manifest) -> str:
     """The project's directory inside a release: "" unless path dependencies sit beside it."""
-    rel = str(manifest.get("project_dir") or ".")
+    rel = manifest.project_dir or "."
     return "" if rel == "." else rel
 
 
@@ -116,14 +117,14 @@ echo "{name}: uninstalled from $P"
 """
 
 
-def activate(prefix: Path, release_id: str, manifest: dict[str, Any], link_bin: Path | None = None) -> None:
+def activate(prefix: Path, release_id: str, manifest: Manifest, link_bin: Path | None = None) -> None:
     """Point bin/ and current at the release; remember what was active. `current` is switched last."""
     bin_dir = prefix / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
-    name = manifest["name"]
+    name = manifest.name
     _replace_symlink(bin_dir / "uv", "../current/.airgap/bin/uv")
-    for script in manifest["scripts"]:
-        _write_atomic(bin_dir / script, launcher(prefix, script, manifest.get("script")), 0o755)
+    for script in manifest.scripts:
+        _write_atomic(bin_dir / script, launcher(prefix, script, manifest.script), 0o755)
     _write_atomic(bin_dir / "airgap-sync", sync_helper(prefix), 0o755)
     _write_atomic(bin_dir / f"{name}-rollback", rollback_helper(prefix, name), 0o755)
     _write_atomic(bin_dir / f"{name}-uninstall", uninstall_helper(prefix, name), 0o755)
@@ -137,12 +138,12 @@ def activate(prefix: Path, release_id: str, manifest: dict[str, Any], link_bin: 
     _replace_symlink(current, target)
 
 
-def link_launchers(prefix: Path, manifest: dict[str, Any], link_bin: Path) -> None:
+def link_launchers(prefix: Path, manifest: Manifest, link_bin: Path) -> None:
     """Symlink the launchers into e.g. /usr/local/bin; recorded so uninstall removes exactly these."""
     link_bin.mkdir(parents=True, exist_ok=True)
     record = prefix / STATE / "linked"
     known = set(record.read_text().splitlines()) if record.is_file() else set()
-    for script in manifest["scripts"]:
+    for script in manifest.scripts:
         link = link_bin / script
         if link.exists() and not link.is_symlink():
             raise OSError(f"{link} exists and is not a link; not replacing it")

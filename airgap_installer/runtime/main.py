@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from . import install
+from .manifest import ManifestError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             link_bin=Path(args.link_bin) if args.link_bin else None,
         )
         return rc
+    except ManifestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("tip: copy the installer again; a file this runtime cannot trust is never installed", file=sys.stderr)
+        return 3
     except install.InstallError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:

@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .manifest import DirectRecord, LocalPackage
+
 DEFAULT_KEYS: dict[str, Any] = {"files": ["pyproject.toml", "setup.py", "setup.cfg"], "dirs": ["src"],
                                 "git": False, "env": []}
 
@@ -154,20 +156,20 @@ def cache_info(directory: Path, keys: dict[str, Any], env: dict[str, str] | None
     }
 
 
-def mark_direct(site: Path, entry: dict[str, Any]) -> None:
+def mark_direct(site: Path, entry: DirectRecord) -> None:
     """A git or direct URL package: the direct_url.json uv writes for that source."""
-    dist_info = find_dist_info(site, entry["name"], entry["version"])
-    write_record(dist_info, "direct_url.json", _json(entry["direct_url"]))
+    dist_info = find_dist_info(site, entry.name, entry.version)
+    write_record(dist_info, "direct_url.json", _json(entry.direct_url))
 
 
-def mark_local(site: Path, release: Path, entry: dict[str, Any], env: dict[str, str] | None = None) -> None:
+def mark_local(site: Path, project: Path, entry: LocalPackage, env: dict[str, str] | None = None) -> None:
     """A local package installed from the wheel built on the build side, recorded as uv records the
     (editable) install of its directory in the release. uv_cache.json goes last: it states the directory's
     files as they are now."""
-    directory = (release / entry["path"]).resolve()
-    dist_info = find_dist_info(site, entry["name"])
-    record = {"url": directory.as_uri(), "dir_info": {"editable": bool(entry["editable"])}}
+    directory = (project / entry.path).resolve()
+    dist_info = find_dist_info(site, entry.name)
+    record = {"url": directory.as_uri(), "dir_info": {"editable": entry.editable}}
     write_record(dist_info, "direct_url.json", _json(record))
     (dist_info / "uv_build.json").unlink(missing_ok=True)  # no build settings to compare
-    write_record(dist_info, "uv_cache.json", _json(cache_info(directory, entry.get("cache_keys") or DEFAULT_KEYS,
+    write_record(dist_info, "uv_cache.json", _json(cache_info(directory, entry.cache_keys or DEFAULT_KEYS,
                                                                env)))
