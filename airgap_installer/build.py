@@ -26,16 +26,19 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from airgap_installer.auth import Credentials
 from airgap_installer.cache import Cache, sha256_file
-from airgap_installer.errors import FetchError, PlanError, UvError
-from airgap_installer.lock import Artifact, Package
-from airgap_installer.plan import WheelRanker
+from airgap_installer.errors import AirgapError, FetchError, PlanError, UvError
+from airgap_installer.fetch import fetch
+from airgap_installer.lock import Artifact, Package, workspace_members
+from airgap_installer.plan import Plan, WheelRanker
 from airgap_installer.project import Project
+from airgap_installer.sources import Tree
 from airgap_installer.target import Target, host_platform_name, parse_platform
 from airgap_installer.uvbin import run_uv
 from airgap_installer.uvwheels import UV_VERSION
@@ -237,3 +240,66 @@ def build_local(source: LocalSource, workspace: Path, target: Target, cache: Cac
 
     key = local_key(source, workspace, target, settings)
     return _cached_or_build(cache.root / "built-local" / key, build)
+
+
+def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: int,
+                 credentials: Credentials) -> tuple[list[tuple[Package, Artifact]], list[AirgapError]]:
+    """Git packages and sdist-only packages -> wheels. Failures are returned, to be raised once with
+    those of the local packages."""
+    fetch([s.artifact for s in plan.builds if s.artifact is not None], cache, base=base, offline=offline, jobs=jobs,
+          credentials=credentials)
+    built: list[tuple[Package, Artifact]] = []
+    problems: list[AirgapError] = []
+    for step in plan.builds:
+        try:
+            built.append((step.package, build_wheel(step.package, plan.target, cache, offline=offline)))
+        except AirgapError as exc:
+            problems.append(exc)
+    return built, problems
+
+
+def local_sources(plan: Plan, project: Project, tree: Tree,
+                  locals_: list[Project]) -> list[tuple[Package, LocalSource]]:
+    """The local packages the plan installs, with what keys their builds."""
+    members = set(workspace_members(project.lock_path.read_text(encoding="utf-8")))
+    by_dir = {p.root: p for p in locals_}
+    out = []
+    for step in plan.locals:
+        assert step.package.directory is not None
+        directory = (project.root / step.package.directory).resolve()
+        local = by_dir.get(directory)
+        files = tuple(path for _, path, _ in tree.files if path.resolve().is_relative_to(directory))
+        out.append((step.package, LocalSource(step.package.name, directory, step.package.name in members, files,
+                                              bool(local and "version" in local.dynamic))))
+    return out
+
+
+def build_locals(plan: Plan, project: Project, tree: Tree, locals_: list[Project], cache: Cache, *,
+                 offline: bool) -> tuple[list[tuple[Package, Artifact]], list[AirgapError]]:
+    """The local packages' wheels, built here from the repository; failures returned as for build_wheels."""
+    settings = [project.root / "pyproject.toml", project.root / "uv.toml"]
+    built: list[tuple[Package, Artifact]] = []
+    problems: list[AirgapError] = []
+    for package, source in local_sources(plan, project, tree, locals_):
+        try:
+            wheel = build_local(source, project.root, plan.target, cache, offline=offline, settings=settings)
+        except AirgapError as exc:
+            problems.append(exc)
+            continue
+        # A version taken from git (or computed by the backend) is the one the wheel got.
+        built.append((replace(package, version=str(parse_wheel_filename(wheel.filename)[1])), wheel))
+    return built, problems
+
+
+def raise_build_problems(problems: list[AirgapError], target: Target) -> None:
+    """Every build that failed, in one message."""
+    if not problems:
+        return
+    if len(problems) == 1 and not isinstance(problems[0], ForeignBuild):
+        raise problems[0]  # one failure keeps its own type and hint (e.g. a uv build error)
+    foreign = any(isinstance(p, ForeignBuild) for p in problems)
+    raise PlanError(f"{len(problems)} package(s) could not be built for {target.slug}: "
+                    + "; ".join(map(str, problems)),
+                    hint="pick versions with wheels for the target, build on a machine that matches the target"
+                         + (" (same OS, CPU and C library, with its CPython)" if foreign else "")
+                         + ", or give --complete-platform of the target")

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from airgap_installer import __version__
-from airgap_installer.assemble import BuildRequest, Selection, build, plan_only
+from airgap_installer.assemble import build, plan_only
 from airgap_installer.errors import AirgapError, UsageError
 from airgap_installer.inspect import inspect_file
+from airgap_installer.request import BuildRequest, Selection
 from airgap_installer.target import load_complete_platform
 
 DESCRIPTION = """\

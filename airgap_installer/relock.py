@@ -9,27 +9,15 @@ the manifest say that these two files differ from the repository's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 
 from airgap_installer.errors import LockError
+from airgap_installer.request import Selection
 from airgap_installer.tomlread import parse_toml
 from airgap_installer.uvbin import run_uv
-
-
-@dataclass(frozen=True)
-class GroupChoice:
-    no_dev: bool
-    no_default_groups: bool
-    only_groups: tuple[str, ...]
-    groups: tuple[str, ...]
-
-    @property
-    def excludes_defaults(self) -> bool:
-        return self.no_dev or self.no_default_groups or bool(self.only_groups)
 
 
 def default_groups(pyproject: dict[str, Any]) -> list[str]:
@@ -42,7 +30,7 @@ def default_groups(pyproject: dict[str, Any]) -> list[str]:
     return ["dev"] if "dev" in groups else []
 
 
-def kept_groups(pyproject: dict[str, Any], choice: GroupChoice) -> list[str]:
+def kept_groups(pyproject: dict[str, Any], choice: Selection) -> list[str]:
     """The default groups after the choice: what plain `uv sync` installs on the target."""
     if choice.only_groups:
         return sorted(set(choice.only_groups))
@@ -57,7 +45,7 @@ def _locked_versions(lock_path: Path) -> dict[tuple[str, str], str]:
     return {(p["name"], str(p.get("version", ""))): str(p.get("source", "")) for p in doc.get("package", [])}
 
 
-def relock_for_groups(staged_project: Path, choice: GroupChoice) -> list[str]:
+def relock_for_groups(staged_project: Path, choice: Selection) -> list[str]:
     """Rewrite the staged pyproject.toml's default-groups and re-lock; return the new default groups."""
     pyproject_path = staged_project / "pyproject.toml"
     doc = tomlkit.parse(pyproject_path.read_text(encoding="utf-8"))

@@ -1,16 +1,26 @@
-"""The project tree that travels to the target, and the uv.toml that keeps uv offline there."""
+"""The source tree that travels to the target: which files (as git would commit them), the smallest tree
+holding the project and its path dependencies (`Tree`), a staged copy to change files in, and the files
+the target needs to differ (uv's offline settings, `.python-version`), each recorded."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomlkit
 
 from airgap_installer.errors import ProjectError
+from airgap_installer.lock import local_archives, local_paths
+from airgap_installer.project import Project, load_project
+from airgap_installer.target import Target
+
+if TYPE_CHECKING:
+    from airgap_installer.request import Selection
 from airgap_installer.tomlread import TOMLError
 
 # Never shipped: environments, caches, VCS metadata, build output.
@@ -137,3 +147,93 @@ def _apply(settings: Any) -> None:
         settings.pop(key, None)
     for key, value in OFFLINE.items():
         settings[key] = value
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The source tree that travels: the project and every local package, at their relative layout."""
+
+    root: Path
+    project_rel: str  # the project's directory inside the tree ("." when it is the root)
+    files: list[tuple[str, Path, int]]
+    modified: tuple[str, ...] = ()  # files that differ from the repository's, and why
+    default_groups: tuple[str, ...] | None = None
+    generated: tuple[tuple[str, bytes], ...] = ()  # files written for the target, replacing the tree's own
+
+    @property
+    def project_dir(self) -> Path:
+        return (self.root / self.project_rel).resolve()
+
+    def member(self, name: str) -> str:
+        return in_project(self.project_rel, name)
+
+
+def for_target(tree: Tree, target: Target) -> Tree:
+    """The files the target needs to differ from the repository's: uv's offline settings (sources.py)
+    and a `.python-version` that names an exact patch version (pyenv writes
+    `3.11.7`): uv on the target would demand exactly that interpreter, so it says the target's X.Y."""
+    name, text, note = offline_config(tree.project_dir)
+    generated = [(tree.member(name), text.encode())]
+    modified = [*tree.modified, *([note] if note else [])]
+    names = {rel for rel, _, _ in tree.files}
+    parts = [] if tree.project_rel == "." else tree.project_rel.split("/")
+    for depth in range(len(parts), -1, -1):  # uv reads the nearest .python-version up to the workspace root
+        rel = "/".join([*parts[:depth], ".python-version"])
+        if rel in names:
+            pinned = (tree.root / rel).read_text(encoding="utf-8").strip()
+            if pinned != target.python_version:
+                generated.append((rel, f"{target.python_version}\n".encode()))
+                modified.append(f"{rel} ({pinned!r} -> {target.python_version!r}: any CPython "
+                                f"{target.python_version} on the host)")
+            break
+    return replace(tree, generated=tuple(generated), modified=tuple(modified))
+
+
+def in_project(project_rel: str, name: str) -> str:
+    """A file of the project as a name inside the shipped tree."""
+    return name if project_rel == "." else f"{project_rel}/{name}"
+
+
+def source_tree(project: Project) -> Tree:
+    if project.script:  # a script travels alone: its directory may hold anything
+        path = project.root / project.script
+        return Tree(project.root, ".", [(project.script, path, 0o644)], modified=(
+            f"{project.lock_path.name} is not shipped: with it uv would fetch the lock's URLs; the wheelhouse holds "
+            "exactly the locked files (sha256-checked here), so uv resolves offline to the same versions",))
+    lock_text = project.lock_path.read_text(encoding="utf-8")
+    local, archives = local_paths(lock_text), local_archives(lock_text)
+    root, rel = ship_tree(project.root, [*local, *archives])
+    dirs = [project.root, *((project.root / d).resolve() for d in local)]
+    wheels = [(project.root / a).resolve() for a in archives]
+    return Tree(root, rel, project_files(root, dirs, skip=[in_project(rel, "uv.toml")], also=wheels))
+
+
+def stage(tree: Tree, dest: Path) -> Tree:
+    """A copy of the tree to change files in (e.g. a re-lock). Its `.git` is a link to the repository's,
+    so that uv can still ask a backend for a version taken from git."""
+    for rel, path, mode in tree.files:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        target.chmod(mode)
+    top = subprocess.run(["git", "-C", str(tree.root), "rev-parse", "--show-toplevel"], capture_output=True,
+                         text=True, check=False).stdout.strip()
+    if top and (Path(top) / ".git").exists() and tree.root.resolve().is_relative_to(Path(top).resolve()):
+        (dest / ".git").symlink_to(Path(top) / ".git")
+    return Tree(dest, tree.project_rel, [(rel, dest / rel, mode) for rel, _, mode in tree.files])
+
+
+def local_projects(tree: Tree) -> list[Project]:
+    """Every local package of the lock (selected or not: uv reads the metadata of all of them)."""
+    if not (tree.project_dir / "uv.lock").is_file():  # a script: no local packages
+        return []
+    lock_text = (tree.project_dir / "uv.lock").read_text(encoding="utf-8")
+    return [load_project((tree.project_dir / path).resolve()) for path in local_paths(lock_text)]
+
+
+def launcher_scripts(project: Project, locals_: list[Project], selection: Selection) -> tuple[str, ...]:
+    """The console scripts that get a PREFIX/bin launcher: the project's, or the selected members'."""
+    if not (selection.package or selection.all_packages):
+        return project.scripts
+    chosen = [p for p in locals_ if selection.all_packages or p.name == selection.package]
+    return tuple(sorted({script for p in chosen for script in p.scripts}))
