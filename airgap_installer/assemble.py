@@ -23,7 +23,7 @@ from airgap_installer.build import (
     raise_build_problems,
 )
 from airgap_installer.cache import Cache, default_cache_dir
-from airgap_installer.errors import UsageError
+from airgap_installer.errors import ProjectError, UsageError
 from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields
@@ -50,6 +50,7 @@ from airgap_installer.runtime.manifest import (
     DirectRecord,
     LocalPackage,
     Manifest,
+    ManifestError,
     PackageEntry,
     PinVariant,
 )
@@ -238,7 +239,12 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         local_packages=local_records(local_built, repo_locals, repo),
         hooks={k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
     )
-    Manifest.from_dict(manifest.to_dict())  # what the runtime will read: fail here, not on the target
+    try:  # what the runtime will read: fail here, not on the target
+        Manifest.from_dict(manifest.to_dict())
+    except ManifestError as exc:
+        raise ProjectError(f"the target would refuse this installer: {exc}",
+                           hint="rename what it names (console scripts and package names: letters, digits, "
+                                "'.', '_', '-')") from exc
     # The header shows what the manifest says (one source), plus what only the shell needs.
     fields = HeaderFields(
         name=manifest.name, version=manifest.version, tool_version=manifest.tool_version, target=manifest.target,

@@ -76,9 +76,16 @@ class HeaderFields:
     license_text: str = ""  # shown and accepted before installing; "" when the project sets none
 
 
+ZERO_SHA256 = "0" * 64
+
+
 def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payload_sha256: str,
-           members: list[Member]) -> bytes:
+           members: list[Member], file_sha256: str = ZERO_SHA256) -> bytes:
+    """The header. `file_sha256`: the sha256 of the payload followed by this header rendered with zeros
+    in its place (`file_digest`); the shell and `verify` check every byte against it."""
     values = {
+        "TOTAL_SIZE": number(payload_offset + payload_size),
+        "FILE_SHA256": file_sha256,
         "NAME": fields.name,
         "VERSION": fields.version,
         "TOOL_VERSION": fields.tool_version,
@@ -112,8 +119,8 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
     for key in ("NAME", "VERSION", "TOOL_VERSION"):
         if not re.fullmatch(r"[A-Za-z0-9._+!-]+", values[key]):
             raise ValueError(f"{key.lower()} {values[key]!r} has characters a shell comment cannot hold")
-    if not re.fullmatch(r"[0-9a-f]{64}", payload_sha256):
-        raise ValueError("payload sha256 must be 64 hex digits")
+    if not re.fullmatch(r"[0-9a-f]{64}", payload_sha256) or not re.fullmatch(r"[0-9a-f]{64}", file_sha256):
+        raise ValueError("a sha256 must be 64 hex digits")
     template = template_text()
     missing = sorted(set(_PLACEHOLDER.findall(template)) - set(values))
     unused = sorted(set(values) - set(_PLACEHOLDER.findall(template)))

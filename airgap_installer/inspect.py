@@ -14,6 +14,8 @@ from airgap_installer.runtime.manifest import Manifest, ManifestError
 
 _MARK = b"made by airgap-installer"
 _MEMBER = re.compile(rb"^ *(\d+) +(\d+) +([0-9a-f]{64}) +\d+ +\d+ +\d+ +(\S+)$", re.M)
+SHA_LINE = 3  # the header's 4th line holds the file's sha256 (templates/header.sh checks the same line)
+_FILE_SHA = re.compile(rb"# sha256 of this whole file with these 64 digits as zeros: ([0-9a-f]{64})")
 _FIELD = re.compile(rb"^(PAYLOAD_OFFSET|PAYLOAD_SIZE)=\$\(\( *(\d+) *\)\)$|^(PAYLOAD_SHA256)=([0-9a-f]{64})$", re.M)
 
 
@@ -47,15 +49,21 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
         what = "truncated" if size < expected else "longer than it should be"
         raise InstallerFileError(f"{path} is {what}: {size} bytes, expected {expected}")
     if verify:
+        # What the shell checks: every byte, the payload first, then the header with its own sha256 zeroed.
         digest = hashlib.sha256()
         with path.open("rb") as f:
-            f.seek(fields["payload_offset"])
+            header = f.read(fields["payload_offset"])
             while chunk := f.read(CHUNK):
                 digest.update(chunk)
-        if digest.hexdigest() != fields["payload_sha256"]:
+        lines = header.split(b"\n")
+        found = _FILE_SHA.fullmatch(lines[SHA_LINE]) if len(lines) > SHA_LINE else None
+        if found is None:
+            raise InstallerFileError(f"{path}: the header is damaged (its sha256 line is missing)")
+        lines[SHA_LINE] = lines[SHA_LINE][:-64] + b"0" * 64
+        digest.update(b"\n".join(lines))
+        if digest.hexdigest() != found.group(1).decode():
             raise InstallerFileError(
-                f"{path} is corrupt: payload sha256 {digest.hexdigest()}, expected {fields['payload_sha256']}"
-            )
+                f"{path} is corrupt: sha256 {digest.hexdigest()}, expected {found.group(1).decode()}")
         for offset, length, sha256, name in fields["members"]:  # the carve table, as the shell checks it
             member = hashlib.sha256()
             with path.open("rb") as f:

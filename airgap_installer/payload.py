@@ -76,6 +76,10 @@ class ZipWriter:
     def sha256(self) -> str:
         return self._out.hash.hexdigest()
 
+    def running_hash(self) -> hashlib._Hash:
+        """A copy of the sha256 of everything written so far, to continue with more bytes."""
+        return self._out.hash.copy()
+
     @property
     def size(self) -> int:
         return self._out.pos - self._out.start

@@ -164,7 +164,7 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
             package=config.get("package"),
         ))
     if request.output is None and config.get("output"):
-        request = replace(request, output=project.root / str(config["output"]))
+        request = replace(request, output=inside_project(project, str(config["output"]), "output"))
     if config.get("bundle-python"):
         request = replace(request, bundle_python=True)
     return request
@@ -185,12 +185,22 @@ def check_config(request: BuildRequest, project: Project, *, several: bool) -> N
                          hint="name a directory")
 
 
+def inside_project(project: Project, name: str, key: str) -> Path:
+    """A path from `[tool.airgap-installer]`: it names a file of the project, never one elsewhere on the
+    build host (`license = "/etc/shadow"` would put that file into the installer)."""
+    path = (project.root / name).resolve()
+    if not path.is_relative_to(project.root.resolve()):
+        raise UsageError(f"[tool.airgap-installer] {key} = {name!r} is outside the project",
+                         hint="name a file inside the project directory")
+    return path
+
+
 def license_text(project: Project) -> str:
     """The license the installer asks the user to accept (`[tool.airgap-installer] license = "FILE"`)."""
     name = project.config.get("license")
     if not name:
         return ""
-    path = project.root / str(name)
+    path = inside_project(project, str(name), "license")
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -72,8 +72,12 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
             for artifact in wheelhouse:
                 zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
             zw.close()
-            header = render(fields, payload_offset=header_len, payload_size=zw.size, payload_sha256=zw.sha256,
-                            members=carved)
+            values = {"payload_offset": header_len, "payload_size": zw.size, "payload_sha256": zw.sha256,
+                      "members": carved}
+            # One sha256 over every byte: the payload, then the header with that sha256 read as zeros.
+            whole = zw.running_hash()
+            whole.update(render(fields, **values))  # type: ignore[arg-type]
+            header = render(fields, **values, file_sha256=whole.hexdigest())  # type: ignore[arg-type]
             if len(header) != header_len:
                 raise AssertionError("the header changed length when its fields were filled in")
             f.seek(0)

@@ -95,6 +95,9 @@ def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path 
                 continue
             if any(part in VCS_DIRS for part in Path(rel).parts):
                 continue
+            _check_name(rel)
+            if path.is_symlink():
+                _check_link(path, rel, root, allowed)
             out[rel] = (rel, path, 0o755 if os.access(path, os.X_OK) else 0o644)
     for name in ALWAYS:  # uv needs them on the target, whatever git says
         for top in dirs or [root]:
@@ -102,6 +105,26 @@ def project_files(root: Path, dirs: Iterable[Path] | None = None, exclude: Path 
             if path.is_file() and (rel := path.relative_to(root).as_posix()) not in out and rel not in skipped:
                 out[rel] = (rel, path, 0o644)
     return sorted(out.values())
+
+
+def _check_name(rel: str) -> None:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProjectError(f"{rel.encode('utf-8', 'surrogateescape')!r}: a file name that is not UTF-8 cannot "
+                           "travel in the installer", hint="rename the file, or have git ignore it") from None
+
+
+def _check_link(path: Path, rel: str, root: Path, allowed: set[Path] | None) -> None:
+    """A symlink travels as the file it points at, only when that file is in the project and travels
+    itself: `notes.txt -> /etc/shadow` or a link to an ignored `.env` would carry a secret along."""
+    target = path.resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ProjectError(f"{rel} is a symbolic link to {target}, outside the project: it is not shipped",
+                           hint="replace the link with the file it stands for, or remove it")
+    if allowed is not None and target not in {p.resolve() for p in allowed if not p.is_symlink()}:
+        raise ProjectError(f"{rel} is a symbolic link to {target.relative_to(root.resolve())}, which git ignores",
+                           hint="the link would ship an ignored file (a secret?): remove the link or track the file")
 
 
 OFFLINE = {"offline": True, "find-links": [WHEELHOUSE], "python-downloads": "never"}

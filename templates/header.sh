@@ -1,6 +1,9 @@
 #!/bin/sh
-# @@NAME@@ @@VERSION@@ installer, made by airgap-installer @@TOOL_VERSION@@ (do not edit: the payload
-# after this header is checked against the sha256 below).
+[ $(($(wc -c <"$0"))) = $((@@TOTAL_SIZE@@)) ] || { echo "error: $0 is truncated or has bytes appended" >&2
+echo "tip: copy the installer again" >&2; exit 3; }
+# sha256 of this whole file with these 64 digits as zeros: @@FILE_SHA256@@
+# @@NAME@@ @@VERSION@@ installer, made by airgap-installer @@TOOL_VERSION@@ (do not edit: every byte of
+# this file is checked against the sha256 above before anything is written).
 # Usage: sh THIS_FILE --help
 #
 # Layout: [0, PAYLOAD_OFFSET) this POSIX sh header; [PAYLOAD_OFFSET, EOF) a zip (absolute offsets), so
@@ -48,7 +51,7 @@ $NAME $VERSION: offline installer for $TARGET (Python $PYTHON_VERSION), uv $UV_V
 
 Usage: sh $(basename "$SELF") [options]
 
-  --prefix DIR     install into DIR (default: $(default_prefix))
+  --prefix DIR     install into DIR (default: $(default_prefix 2>/dev/null || echo "\$HOME/.local/opt/$NAME"))
   -y, --yes        do not ask for confirmation
   --keep N         keep N releases for rollback (default: 3)
   --link-bin DIR   also link the launchers into DIR (e.g. /usr/local/bin)
@@ -60,6 +63,7 @@ Usage: sh $(basename "$SELF") [options]
   --license        print the license and exit
   --accept         accept the license without being asked
   --quiet          print only errors
+  --shared-prefix  as root, install into a prefix that another user owns or may write to
   --help           show this help
 
 After install:  cd PREFIX/current && PREFIX/bin/uv run <command>   (works with no network)
@@ -78,7 +82,9 @@ die() { # code message [hint]
 say() { if [ "$QUIET" = 0 ]; then printf '%s\n' "$*"; fi; }
 
 default_prefix() {
-    if [ "$(id -u 2>/dev/null || echo 1)" = 0 ]; then echo "/opt/$NAME"; else echo "${HOME:-/tmp}/.local/opt/$NAME"; fi
+    if [ "$(id -u 2>/dev/null || echo 1)" = 0 ]; then echo "/opt/$NAME"; return 0; fi
+    [ -n "${HOME:-}" ] || die 2 "HOME is not set, so there is no default prefix" "pass --prefix DIR"
+    echo "$HOME/.local/opt/$NAME"
 }
 
 sha256_stream() {
@@ -103,9 +109,13 @@ verify() {
     if [ "$size" -gt "$expected" ]; then
         die 3 "$SELF has $((size - expected)) unexpected bytes appended (expected $expected bytes)" "copy the installer again"
     fi
-    actual=$(tail -c +$((PAYLOAD_OFFSET + 1)) "$SELF" | sha256_stream)
-    if [ "$actual" != "$PAYLOAD_SHA256" ]; then
-        die 3 "$SELF is corrupt: payload sha256 $actual, expected $PAYLOAD_SHA256" "copy the installer again and compare its sha256"
+    # Every byte: the payload, then this header with line 4's sha256 read as zeros (it cannot hold its own).
+    expected=$(head -n 4 "$SELF" | sed -n '4s/.*: \([0-9a-f]\{64\}\)$/\1/p')
+    actual=$({ tail -c +$((PAYLOAD_OFFSET + 1)) "$SELF"
+               head -c "$PAYLOAD_OFFSET" "$SELF" | sed '4s/[0-9a-f]\{64\}$/0000000000000000000000000000000000000000000000000000000000000000/'
+             } | sha256_stream)
+    if [ "$actual" != "$expected" ]; then
+        die 3 "$SELF is corrupt: sha256 $actual, expected $expected" "copy the installer again and compare its sha256"
     fi
     # The carve table sits in this header: each member the shell cuts out must be where it says, as it says.
     while read -r off len sha _method _usize _crc name; do
@@ -160,7 +170,7 @@ python_fits() { # path -> 0 when it is CPython $PYTHON_VERSION
 find_python() {
     if [ -n "$PYTHON" ]; then
         python_fits "$PYTHON" && { echo "$PYTHON"; return 0; }
-        found=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo "not a Python")
+        found=$("$PYTHON" -I -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo "not a Python")
         die 4 "--python $PYTHON is $found; this installer needs CPython $PYTHON_VERSION" \
             "pass a CPython $PYTHON_VERSION interpreter, or rebuild with: airgap-installer build --python X.Y"
     fi
@@ -222,6 +232,26 @@ check_host() {
         die 4 "this installer needs $TARGET_LIBC >= $LIBC_MIN (for its binary wheels); this host has $libc" \
             "rebuild for an older level, e.g. --python-platform $TARGET_MACHINE-manylinux_${version%%.*}_${version#*.}"
     fi
+}
+
+check_prefix_owner() { # as root: a prefix that another user owns or may write to (or any directory
+    # above it) lets that user change what root installs and later runs; refuse it, as sshd refuses keys
+    [ "$(id -u 2>/dev/null || echo 1)" = 0 ] && [ "$SHARED" = 0 ] || return 0
+    dir=$PREFIX
+    while :; do
+        if [ -e "$dir" ]; then
+            # shellcheck disable=SC2012,SC2046 # ls -ldn is the portable way to read an owner and a mode
+            set -- $(ls -ldn "$dir")
+            case "$1" in d????w????|d???????w?) case "$1" in *t) ;; *)
+                die 4 "$dir may be written by other users: they could change what root installs" \
+                    "choose a --prefix only root may write to, or pass --shared-prefix" ;; esac ;;
+            esac
+            [ "$3" = 0 ] || die 4 "$dir belongs to user $3: that user could change what root installs" \
+                "choose a --prefix that root owns, or pass --shared-prefix"
+        fi
+        [ "$dir" != / ] || break
+        dir=${dir%/*}; [ -n "$dir" ] || dir=/  # dirname, with nothing but the shell
+    done
 }
 
 install_python() { # -> path of the bundled interpreter, installed by uv under PREFIX/python
@@ -301,7 +331,7 @@ run_runtime() { # python action args...: the stdlib-only runtime inside the payl
 
 main() {
     case "$0" in /*) SELF=$0 ;; *) SELF="$(pwd)/$0" ;; esac
-    ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT="" KEEP=3 LINK_BIN="" ACCEPT=0
+    ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT="" KEEP=3 LINK_BIN="" ACCEPT=0 SHARED=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --prefix) [ $# -ge 2 ] || die 2 "--prefix needs a directory"; PREFIX=$2; shift ;;
@@ -316,6 +346,7 @@ main() {
             --link-bin=*) LINK_BIN=${1#*=} ;;
             -y|--yes) YES=1 ;;
             --accept) ACCEPT=1 ;;
+            --shared-prefix) SHARED=1 ;;
             --license) ACTION=license ;;
             -q|--quiet) QUIET=1 ;;
             --check) ACTION=check ;;
@@ -350,13 +381,21 @@ main() {
     if [ -n "$PYTHON" ] || [ -z "$PYTHON_ARCHIVE" ]; then PYTHON=$(find_python); fi
     [ -n "$PREFIX" ] || PREFIX=$(default_prefix)
     case "$PREFIX" in /*) ;; *) PREFIX="$(pwd)/$PREFIX" ;; esac
+    case "$PREFIX" in *"
+"*) die 2 "the prefix may not contain a newline" "choose another --prefix" ;; esac
+    # What the installer creates is the installer's: not writable by others, whatever umask it was given.
+    umask 022
     accept_license
     confirm
+    check_prefix_owner
     mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
     [ -w "$PREFIX" ] || die 1 "$PREFIX is not writable" "choose a writable --prefix"
     check_space
-    work="$PREFIX/.airgap-installer/tmp.$$"
-    mkdir -p "$work"
+    state="$PREFIX/.airgap-installer"
+    [ ! -L "$state" ] || die 4 "$state is a symbolic link; the installer does not follow it" "remove it, or choose another --prefix"
+    mkdir -p "$state" && chmod 700 "$state"
+    work="$state/tmp.$$"
+    mkdir "$work" 2>/dev/null || die 1 "cannot create $work: something is already there" "remove it and run again"
     trap 'rm -rf "$work"' EXIT
     trap 'rm -rf "$work"; exit 130' INT
     trap 'rm -rf "$work"; exit 143' TERM

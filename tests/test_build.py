@@ -296,3 +296,24 @@ def test_an_unreachable_git_remote_says_so(tmp_path: Path, capsys: pytest.Captur
     rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "x.run"), "--python", PY)
     assert rc == 1 and "gitdep: cannot check out" in err
     assert "reach the git remote" in err and "matches the target" not in err
+
+
+def test_config_paths_stay_inside_the_project(tiny_project: ProjectFactory, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project(extra_toml='\n[tool.airgap-installer]\nlicense = "/etc/passwd"\n')
+    rc, _, err = run_cli(capsys, "build", str(project), "--dry-run", "--python", PY)
+    assert rc == 2 and "license = '/etc/passwd' is outside the project" in err
+    project = tiny_project(directory="out", extra_toml='\n[tool.airgap-installer]\noutput = "../../elsewhere.run"\n')
+    rc, _, err = run_cli(capsys, "build", str(project), "--python", PY)
+    assert rc == 2 and "output = '../../elsewhere.run' is outside the project" in err
+
+
+def test_a_console_script_name_the_target_would_refuse_is_refused_here(
+        tiny_project: ProjectFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project()
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('tiny = "tiny.cli:main"', '"tiny $(reboot)" = "tiny.cli:main"'))
+    rc, _, err = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "x.run"), "--python", PY)
+    # uv_build refuses the name itself; with a backend that takes it, the manifest check refuses it.
+    assert rc == 1 and "tiny $(reboot)" in err and "Traceback" not in err
+    assert not (tmp_path / "x.run").exists()

@@ -50,8 +50,8 @@ DAMAGE: dict[str, tuple[Callable[[bytearray], None], str]] = {
     "flip-near-end": (flip_near_end, "is corrupt"),
     "flip-in-uv": (flip_in_uv, "is corrupt"),
     "truncate-half": (truncate_half, "is truncated"),
-    "append": (append_garbage, "unexpected bytes appended"),
-    "carve-offset": (shift_carve_offset, "member bin/uv has sha256"),
+    "append": (append_garbage, "bytes appended"),
+    "carve-offset": (shift_carve_offset, "is corrupt"),  # the header is covered by the file's sha256 too
 }
 
 

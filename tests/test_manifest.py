@@ -109,3 +109,25 @@ def test_the_runtime_refuses_a_hostile_manifest_before_writing(real: dict[str, A
         install.install(crafted, prefix=prefix, uv=tmp_path / "uv", python=sys.executable, payload_sha256="0" * 64,
                         quiet=True)
     assert not prefix.exists()
+
+
+@pytest.mark.parametrize(("members", "says"), [
+    ([("manifest.json", b"{}"), ("manifest.json", b"{}")], "twice"),
+    ([("../../etc/cron.d/x", b"x")], "never writes"),
+    ([("/abs", b"x")], "never writes"),
+    ([("bomb.bin", b"\0" * (64 << 20))], "would unpack to"),
+])
+def test_the_runtime_refuses_a_crafted_payload_before_writing(members: list[tuple[str, bytes]], says: str,
+                                                              tmp_path: Path) -> None:
+    import warnings
+
+    crafted = tmp_path / "crafted.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name we write on purpose
+        with zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members:
+                zf.writestr(name, data)
+    dest = tmp_path / "out"
+    with zipfile.ZipFile(crafted) as zf, pytest.raises(install.PayloadError) as err:
+        install.extract_all(zf, dest)
+    assert says in str(err.value) and not dest.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,35 @@ def test_git_tracked_directories_named_like_build_output_travel(tmp_path: Path) 
     assert {"src/pkg/build/steps.py", "src/pkg/venv/helper.py", "dist/keep.txt"} <= names
     assert ".venv/bin/python" not in names and "notes/ignored.log" not in names
     assert not any(n.startswith(".git/") for n in names)
+
+
+def test_symlinks_travel_only_as_files_of_the_project(tmp_path: Path) -> None:
+    # Issue 14, item 10: a link out of the project, or to a file git ignores, would carry a secret along.
+    import subprocess
+
+    secret = tmp_path / "outside-secret"
+    secret.write_text("root:x:0:0\n")
+    project = tmp_path / "p"
+    (project / "src").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("")
+    (project / "src" / "real.txt").write_text("ok\n")
+    (project / "src" / "alias.txt").symlink_to("real.txt")
+    assert {n for n, _, _ in project_files(project)} == {"pyproject.toml", "src/real.txt", "src/alias.txt"}
+    (project / "notes.txt").symlink_to(secret)
+    with pytest.raises(ProjectError, match="outside the project"):
+        project_files(project)
+    (project / "notes.txt").unlink()
+    (project / ".env").write_text("TOKEN=1\n")
+    (project / ".gitignore").write_text(".env\n")
+    (project / "env-link").symlink_to(".env")
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    subprocess.run(["git", "-C", str(project), "add", "-A"], check=True)
+    with pytest.raises(ProjectError, match="which git ignores"):
+        project_files(project)
+
+
+def test_a_file_name_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")
+    with pytest.raises(ProjectError, match="not UTF-8"):
+        project_files(tmp_path)

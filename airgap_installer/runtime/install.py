@@ -97,6 +97,33 @@ class Progress:
             self._line = ""
 
 
+class PayloadError(InstallError):
+    """The payload is not one the builder writes (exit 3): refused before anything is written."""
+
+
+MAX_RATIO = 200  # the builder stores wheels; only small text members are deflated
+BOMB_FLOOR = 16 << 20  # below this, a high ratio is just a text file
+
+
+def check_members(zf: zipfile.ZipFile) -> int:
+    """Every member once, under a safe relative name, of a plausible size; the total unpacked size."""
+    seen: set[str] = set()
+    total = 0
+    for info in zf.infolist():
+        name = info.filename
+        if name in seen:
+            raise PayloadError(f"the payload holds {name!r} twice")
+        seen.add(name)
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or ".." in parts or any(c in name for c in "\0\n\r"):
+            raise PayloadError(f"the payload member {name!r} has a name the builder never writes")
+        if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise PayloadError(f"the payload member {name!r} would unpack to {info.file_size} bytes from "
+                               f"{info.compress_size}: not something the builder writes")
+        total += info.file_size
+    return total
+
+
 def _safe_target(root: Path, name: str) -> Path:
     path = (root / name).resolve()
     if path != root.resolve() and root.resolve() not in path.parents:
@@ -120,6 +147,7 @@ def extract_prefix(zf: zipfile.ZipFile, prefix: str, dest: Path) -> None:
 
 
 def extract_all(zf: zipfile.ZipFile, dest: Path) -> None:
+    check_members(zf)  # before the first file is written
     for info in zf.infolist():
         if not info.is_dir():
             _extract_member(zf, info, _safe_target(dest, info.filename))
@@ -129,8 +157,15 @@ def extract_all(zf: zipfile.ZipFile, dest: Path) -> None:
 def prefix_lock(prefix: Path) -> Iterator[None]:
     """One install at a time per prefix; a second one waits for the first."""
     state = prefix / STATE
-    state.mkdir(parents=True, exist_ok=True)
-    with open(state / "lock", "w") as handle:
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if state.is_symlink():
+        raise InstallError(f"{state} is a symbolic link; the installer does not follow it")
+    try:  # never through a link someone planted: it would truncate or lock their file as root
+        fd = os.open(state / "lock", os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise InstallError(f"cannot open {state / 'lock'}: {exc.strerror}",
+                           hint="if it is a symbolic link, remove it: the installer does not follow links") from exc
+    with os.fdopen(fd, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -281,7 +316,8 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             keep: int = 3, link_bin: Path | None = None) -> int:
     prefix = prefix.resolve()
     with zipfile.ZipFile(run_file) as zf:
-        manifest = Manifest.from_json(zf.read("manifest.json"))  # refused before anything is written
+        check_members(zf)  # refused before anything is written
+        manifest = Manifest.from_json(zf.read("manifest.json"))
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
         release_id = f"{manifest.version}-{payload_sha256[:12]}"
         release = prefix / "releases" / release_id

@@ -147,6 +147,8 @@ def link_launchers(prefix: Path, manifest: Manifest, link_bin: Path) -> None:
         link = link_bin / script
         if link.exists() and not link.is_symlink():
             raise OSError(f"{link} exists and is not a link; not replacing it")
+        if link.is_symlink() and os.readlink(link) != str(prefix / "bin" / script):
+            raise OSError(f"{link} links to {os.readlink(link)}, another program's; not replacing it")
         _replace_symlink(link, str(prefix / "bin" / script))
         known.add(str(link))
     _write_atomic(record, "".join(f"{line}\n" for line in sorted(known)), 0o644)

@@ -45,12 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             for info in zf.infolist():
                 print(f"{info.file_size:>12}  {info.filename}")
         return 0
-    if args.action == "extract":
-        with zipfile.ZipFile(run_file) as zf:
-            install.extract_all(zf, Path(args.dest))
-        print(f"extracted into {args.dest}")
-        return 0
     try:
+        if args.action == "extract":
+            with zipfile.ZipFile(run_file) as zf:
+                install.extract_all(zf, Path(args.dest))
+            print(f"extracted into {args.dest}")
+            return 0
         rc: int = install.install(
             run_file,
             prefix=Path(args.prefix),
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             link_bin=Path(args.link_bin) if args.link_bin else None,
         )
         return rc
-    except ManifestError as exc:
+    except (ManifestError, install.PayloadError, zipfile.BadZipFile) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("tip: copy the installer again; a file this runtime cannot trust is never installed", file=sys.stderr)
         return 3
