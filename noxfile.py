@@ -5,7 +5,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "aarch64", "lint", "typecheck"]
+nox.options.sessions = ["tests", "aarch64", "fuzz", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -14,6 +14,14 @@ def tests(session: nox.Session) -> None:
     """The whole suite: unit tests and end-to-end installs in a no-network jail."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "not aarch64", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The readers of untrusted bytes (manifest, header, payload members) under hypothesis, with a large
+    fixed budget (3000 examples each); a crash found becomes a regression test."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/test_fuzz.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"})
 
 
 @nox.session
