@@ -5,6 +5,7 @@ the target needs to differ (uv's offline settings, `.python-version`), each reco
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -209,7 +210,25 @@ def for_target(tree: Tree, target: Target) -> Tree:
                 modified.append(f"{rel} ({pinned!r} -> {target.python_version!r}: any CPython "
                                 f"{target.python_version} on the host)")
             break
-    return replace(tree, generated=tuple(generated), modified=tuple(modified))
+    # Credentials in an index URL (`https://user:token@host/simple`) stay on the build machine.
+    by_name = dict(generated)
+    paths = {rel: path for rel, path, _ in tree.files}
+    for rel in sorted({*by_name, *(r for r, p in paths.items() if p.name in ("pyproject.toml", "uv.toml"))}):
+        if rel.rsplit("/", 1)[-1] in ("pyproject.toml", "uv.toml"):
+            text = by_name[rel].decode() if rel in by_name else paths[rel].read_text(encoding="utf-8", errors="replace")
+            clean = without_credentials(text)
+            if clean != text:
+                by_name[rel] = clean.encode()
+                modified.append(f"{rel} (credentials removed from URLs: they stay on the build machine)")
+    return replace(tree, generated=tuple(sorted(by_name.items())), modified=tuple(modified))
+
+
+_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s\"']+@")
+
+
+def without_credentials(text: str) -> str:
+    """URLs with their `user:password@` removed (uv.lock never holds them: the same URLs still match)."""
+    return _CREDENTIALS.sub(r"\g<scheme>", text)
 
 
 def in_project(project_rel: str, name: str) -> str:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -232,6 +233,8 @@ def test_a_private_index_is_reached_with_the_credentials_uv_uses(tmp_path: Path,
         monkeypatch.setenv("NETRC", str(tmp_path / "netrc"))
         build(project, tmp_path / "c.run", "--python", PY)
         assert (tmp_path / "b.run").read_bytes() == (tmp_path / "c.run").read_bytes()
+        # Neither the environment's nor netrc's password is in the file (issue 15, item 6).
+        assert b"s3cret" not in (tmp_path / "b.run").read_bytes()
     finally:
         index.stop()
 
@@ -317,3 +320,45 @@ def test_a_console_script_name_the_target_would_refuse_is_refused_here(
     # uv_build refuses the name itself; with a backend that takes it, the manifest check refuses it.
     assert rc == 1 and "tiny $(reboot)" in err and "Traceback" not in err
     assert not (tmp_path / "x.run").exists()
+
+
+def test_no_credential_leaves_the_build_machine(tmp_path: Path, builder_cache: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 15, item 6: each kind of credential the builder may use is searched for in every byte of the
+    # file, in what inspect and --dry-run print, and in the -v log.
+    import logging
+
+    index = LocalIndex(tmp_path / "private", auth=("builder", "pw-in-url-7f3a"))
+    index.files.mkdir(parents=True)
+    make_wheel(index.files, "privpkg", "1.0")
+    index.publish()
+    index.start()
+    try:
+        secret_url = index.url.replace("http://", "http://builder:pw-in-url-7f3a@")
+        for where in ("pyproject", "uv.toml"):
+            project = tmp_path / where
+            (project / "src" / "proj").mkdir(parents=True)
+            (project / "src" / "proj" / "__init__.py").write_text("")
+            index_toml = f'[[index]]\nname = "corp"\nurl = "{secret_url}"\ndefault = true\n'
+            text = ('[project]\nname = "proj"\nversion = "1.0"\nrequires-python = ">=3.9"\ndependencies = ["privpkg"]\n'
+                    '[build-system]\nrequires = ["uv_build>=0.13,<0.14"]\nbuild-backend = "uv_build"\n')
+            if where == "pyproject":
+                text += index_toml.replace("[[index]]", "[[tool.uv.index]]")
+            else:
+                (project / "uv.toml").write_text(index_toml)
+            (project / "pyproject.toml").write_text(text)
+            subprocess.run([builder_uv(), "lock", "--quiet", "--project", str(project)], check=True,
+                           env={**os.environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache")})
+            capsys.readouterr()
+            logging.getLogger().setLevel(logging.DEBUG)
+            run_file = build(project, tmp_path / f"{where}.run", "--python", PY, "--cache-dir", str(tmp_path / where))
+            assert main(["inspect", str(run_file), "--json"]) == 0
+            assert main(["build", str(project), "--dry-run", "--python", PY]) == 0
+            said = capsys.readouterr()
+            assert b"pw-in-url-7f3a" not in run_file.read_bytes()
+            assert "pw-in-url-7f3a" not in said.out + said.err
+            names = zipfile.ZipFile(run_file).namelist()
+            assert "wheelhouse/privpkg-1.0-py3-none-any.whl" in names
+    finally:
+        logging.getLogger().setLevel(logging.WARNING)
+        index.stop()
