@@ -54,6 +54,7 @@ from airgap_installer.runtime.manifest import (
     PackageEntry,
     PinVariant,
 )
+from airgap_installer.signing import sign
 from airgap_installer.sources import Tree, for_target, launcher_scripts, local_projects, source_tree, stage
 from airgap_installer.target import Target
 from airgap_installer.uvbin import target_uv_wheel
@@ -260,7 +261,10 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         python_json_tail=python.download_json()[1] if python else "",
         license_text=license_text(project),
     )
+    output.with_name(output.name + ".sig").unlink(missing_ok=True)  # a signature of an earlier file would lie
     size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python)
+    if request.sign is not None:
+        sign(output, request.sign)
     log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)
     return BuildResult(output, project.name, size, sha, plan, tuple(a for _, a in local_built))
 

@@ -15,6 +15,7 @@ from airgap_installer.assemble import build, plan_only
 from airgap_installer.errors import AirgapError, UsageError
 from airgap_installer.inspect import inspect_file
 from airgap_installer.request import BuildRequest, Selection
+from airgap_installer.signing import verify_signature
 from airgap_installer.target import load_complete_platform
 
 DESCRIPTION = """\
@@ -72,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--dry-run", action="store_true", help="print what would be bundled and why; write nothing")
     b.add_argument("--cache-dir", type=Path, help="artifact cache (default: the user cache dir)")
     b.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
+    b.add_argument("--sign", type=Path, metavar="KEY",
+                   help="sign each file with this OpenSSH private key (ssh-keygen -Y); writes FILE.run.sig")
 
     i = sub.add_parser("inspect", help="show what an installer contains, without running it")
     i.add_argument("file", type=Path)
@@ -79,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="check an installer's sha256 and structure, without running it")
     v.add_argument("file", type=Path)
+    v.add_argument("--trust", type=Path, help="also check its signature with this allowed_signers file or public key")
+    v.add_argument("--signature", type=Path, help="the signature, if not FILE.sig beside it")
+    v.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -93,6 +99,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         platforms=tuple(args.python_platform), targets=tuple(load_complete_platform(p) for p in args.complete_platform),
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
         bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
+        sign=args.sign,
     )
     if args.dry_run:
         lines, problems = plan_only(request)
@@ -133,8 +140,14 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     report = inspect_file(args.file, verify=True)
+    signer = verify_signature(args.file, args.trust, args.signature) if args.trust else None
+    if args.json:
+        print(json.dumps({"file": str(args.file), "ok": True, "name": report["name"], "version": report["version"],
+                          "target": report["target"], "payload_sha256": report["payload_sha256"],
+                          "signed_by": signer}, indent=2))
+        return 0
     print(f"{args.file}: OK ({report['name']} {report['version']} for {report['target']}, "
-          f"payload sha256 {report['payload_sha256']})")
+          f"payload sha256 {report['payload_sha256']}" + (f", signed by {signer})" if signer else ")"))
     return 0
 
 

@@ -72,6 +72,7 @@ class BuildRequest:
     bundle_python: bool = False
     python_archive: Path | None = None  # a local PBS archive; implies bundle_python
     python_mirror: str | None = None
+    sign: Path | None = None  # an OpenSSH private key: each file gets FILE.run.sig
 
 
 def default_python(project: Project) -> str:
@@ -171,9 +172,11 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
 
 
 def check_config(request: BuildRequest, project: Project, *, several: bool) -> None:
-    """What a user configured must hold before anything is downloaded or built: the license file, and
-    an output path that can be written."""
+    """What a user configured must hold before anything is downloaded or built: the license file, the
+    signing key, and an output path that can be written."""
     license_text(project)
+    if request.sign is not None and not request.sign.is_file():
+        raise UsageError(f"--sign {request.sign}: no such key file", hint="ssh-keygen -t ed25519 -f release-key")
     out = request.output
     if out is None:
         return

@@ -64,6 +64,10 @@ Usage: sh $(basename "$SELF") [options]
   --accept         accept the license without being asked
   --quiet          print only errors
   --shared-prefix  as root, install into a prefix that another user owns or may write to
+  --trust FILE     refuse the file unless its signature (FILE.run.sig beside it) verifies with this
+                   allowed_signers file or public key; the prefix then remembers whom it trusts
+  --signature SIG  the signature file, if it is not beside this one
+  --allow-downgrade  in a prefix that trusts a signer, install a version older than the active one
   --help           show this help
 
 After install:  cd PREFIX/current && PREFIX/bin/uv run <command>   (works with no network)
@@ -234,6 +238,40 @@ check_host() {
     fi
 }
 
+check_signature() { # with --trust, or in a prefix that remembers a signer: who made this file
+    remembered="" where=$PREFIX
+    [ -n "$where" ] || where=$(default_prefix 2>/dev/null || true)
+    case "$where" in /*) ;; ?*) where="$(pwd)/$where" ;; esac
+    if [ "$ACTION" = install ] && [ -n "$where" ] && [ -f "$where/.airgap-installer/trusted_signers" ]; then
+        remembered="$where/.airgap-installer/trusted_signers"
+    fi
+    [ -n "$TRUST" ] || [ -n "$remembered" ] || return 0
+    command -v ssh-keygen >/dev/null 2>&1 || die 4 "ssh-keygen (OpenSSH) is needed to check the signature" \
+        "install openssh-client, or check the file elsewhere with: airgap-installer verify FILE --trust KEYS"
+    sig=${SIGNATURE:-$SELF.sig}
+    [ -r "$sig" ] || die 3 "$SELF is not signed: no signature at $sig" "copy FILE.run.sig along with the installer"
+    for keys in $TRUST $remembered; do
+        [ -r "$keys" ] || die 2 "cannot read the trusted keys $keys"
+        allowed="$keys"
+        case "$(head -n 1 "$keys")" in ssh-*|ecdsa-*|sk-*)  # a bare public key: it is the one signer
+            allowed="${TMPDIR:-/tmp}/airgap-allowed.$$"
+            printf 'signer namespaces="airgap-installer" %s\n' "$(head -n 1 "$keys")" > "$allowed" ;;
+        esac
+        who=$(ssh-keygen -Y find-principals -s "$sig" -f "$allowed" < "$SELF" 2>/dev/null | head -n 1) || who=""
+        if [ -z "$who" ]; then
+            [ "$allowed" = "$keys" ] || rm -f "$allowed"
+            die 3 "$SELF is not signed by a key in $keys" "get the installer from its publisher again, or the right keys"
+        fi
+        if ! ssh-keygen -Y verify -f "$allowed" -I "$who" -n airgap-installer -s "$sig" < "$SELF" >/dev/null 2>&1; then
+            [ "$allowed" = "$keys" ] || rm -f "$allowed"
+            die 3 "$SELF does not match its signature $sig (signed by $who)" "copy the installer and its .sig again"
+        fi
+        [ "$allowed" = "$keys" ] || rm -f "$allowed"
+        SIGNER="$who"
+    done
+    if [ -n "$TRUST" ] && [ -z "$remembered" ]; then TRUST_NEW=$TRUST; fi
+}
+
 check_prefix_owner() { # as root: a prefix that another user owns or may write to (or any directory
     # above it) lets that user change what root installs and later runs; refuse it, as sshd refuses keys
     [ "$(id -u 2>/dev/null || echo 1)" = 0 ] && [ "$SHARED" = 0 ] || return 0
@@ -332,6 +370,7 @@ run_runtime() { # python action args...: the stdlib-only runtime inside the payl
 main() {
     case "$0" in /*) SELF=$0 ;; *) SELF="$(pwd)/$0" ;; esac
     ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT="" KEEP=3 LINK_BIN="" ACCEPT=0 SHARED=0
+    TRUST="" SIGNATURE="" DOWNGRADE=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --prefix) [ $# -ge 2 ] || die 2 "--prefix needs a directory"; PREFIX=$2; shift ;;
@@ -347,6 +386,11 @@ main() {
             -y|--yes) YES=1 ;;
             --accept) ACCEPT=1 ;;
             --shared-prefix) SHARED=1 ;;
+            --trust) [ $# -ge 2 ] || die 2 "--trust needs a file (allowed_signers or a public key)"; TRUST=$2; shift ;;
+            --trust=*) TRUST=${1#*=} ;;
+            --signature) [ $# -ge 2 ] || die 2 "--signature needs a file"; SIGNATURE=$2; shift ;;
+            --signature=*) SIGNATURE=${1#*=} ;;
+            --allow-downgrade) DOWNGRADE=1 ;;
             --license) ACTION=license ;;
             -q|--quiet) QUIET=1 ;;
             --check) ACTION=check ;;
@@ -366,6 +410,7 @@ main() {
             return 0 ;;
     esac
     verify
+    check_signature
     case "$ACTION" in
         check) say "$SELF: OK ($NAME $VERSION for $TARGET, payload sha256 $PAYLOAD_SHA256)"; return 0 ;;
         list|extract)
@@ -410,6 +455,9 @@ main() {
     say "Installing $NAME $VERSION into $PREFIX (Python: $PYTHON)"
     set -- install --prefix "$PREFIX" --uv "$work/uv" --python "$PYTHON" --payload-sha256 "$PAYLOAD_SHA256"
     set -- "$@" --keep "$KEEP"
+    if [ -n "${TRUST_NEW:-}" ]; then set -- "$@" --remember-signers "$TRUST_NEW"; fi
+    if [ -n "${SIGNER:-}" ]; then set -- "$@" --signed-by "$SIGNER"; fi
+    if [ "$DOWNGRADE" = 1 ]; then set -- "$@" --allow-downgrade; fi
     if [ -n "$LINK_BIN" ]; then set -- "$@" --link-bin "$LINK_BIN"; fi
     if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi
     # Not exec: the trap removes the work directory once the runtime is done.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,12 +25,13 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from . import uvrecords
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
-from .manifest import Manifest
+from .manifest import Manifest, ManifestError
 
 
 class InstallError(Exception):
@@ -95,6 +97,46 @@ class Progress:
                 self.terminal.write("\n")
                 self.terminal.flush()
             self._line = ""
+
+
+class TrustError(InstallError):
+    """The prefix's trust policy refuses this file (exit 3): e.g. an older version, replayed."""
+
+
+@dataclass(frozen=True)
+class Trust:
+    remember: Path | None = None  # allowed signers to record: the prefix's first signed install
+    signer: str | None = None  # who signed this file (the header checked it)
+    allow_downgrade: bool = False
+
+
+def _release_key(version: str) -> tuple[int, ...]:
+    found = re.match(r"\d+(?:\.\d+)*", version)
+    return tuple(int(x) for x in found.group(0).split(".")) if found else ()
+
+
+def check_downgrade(prefix: Path, manifest: Manifest, trust: Trust) -> None:
+    """In a prefix that trusts a signer, a file older than the active release is a replay unless asked."""
+    signed = trust.signer is not None or (prefix / STATE / "trusted_signers").is_file()
+    current = prefix / "current" / ".airgap" / "manifest.json"
+    if not signed or trust.allow_downgrade or not current.is_file():
+        return
+    try:
+        active = Manifest.from_json(current.read_bytes()).version
+    except (OSError, ManifestError):
+        return
+    if _release_key(manifest.version) < _release_key(active):
+        raise TrustError(f"{manifest.name} {manifest.version} is older than the active {active}; a signed prefix "
+                         "does not go back silently", hint="pass --allow-downgrade if that is what you want")
+
+
+def remember_signers(prefix: Path, trust: Trust) -> None:
+    record = prefix / STATE / "trusted_signers"
+    if trust.remember is not None and not record.exists():
+        data = trust.remember.read_bytes()
+        fd = os.open(record, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
 
 
 class PayloadError(InstallError):
@@ -313,11 +355,12 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
 
 
 def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
-            keep: int = 3, link_bin: Path | None = None) -> int:
+            keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust()) -> int:
     prefix = prefix.resolve()
     with zipfile.ZipFile(run_file) as zf:
         check_members(zf)  # refused before anything is written
         manifest = Manifest.from_json(zf.read("manifest.json"))
+    check_downgrade(prefix.resolve(), manifest, trust)
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
         release_id = f"{manifest.version}-{payload_sha256[:12]}"
         release = prefix / "releases" / release_id
@@ -325,6 +368,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
         clean_stale_scratch(prefix)
         if (meta / COMPLETE).is_file():
             activate(prefix, release_id, manifest, link_bin)
+            remember_signers(prefix, trust)
             Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
             return 0
         if release.exists():
@@ -348,6 +392,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
                 activate(prefix, release_id, manifest, link_bin)
+                remember_signers(prefix, trust)
                 progress.step(f"installed {manifest.name} {manifest.version} into {prefix}")
                 for old in prune(prefix, keep):
                     progress.step(f"removed old release {old}")

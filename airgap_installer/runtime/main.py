@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--keep", type=int, default=3)
     p.add_argument("--link-bin")
+    p.add_argument("--remember-signers", help="the prefix's first signed install: whom it trusts from now on")
+    p.add_argument("--signed-by", help="the signer the header verified")
+    p.add_argument("--allow-downgrade", action="store_true")
     sub.add_parser("list")
     e = sub.add_parser("extract")
     e.add_argument("dest")
@@ -60,8 +63,14 @@ def main(argv: list[str] | None = None) -> int:
             quiet=args.quiet,
             keep=args.keep,
             link_bin=Path(args.link_bin) if args.link_bin else None,
+            trust=install.Trust(Path(args.remember_signers) if args.remember_signers else None, args.signed_by,
+                                args.allow_downgrade),
         )
         return rc
+    except install.TrustError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"tip: {exc.hint}", file=sys.stderr)
+        return 3
     except (ManifestError, install.PayloadError, zipfile.BadZipFile) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("tip: copy the installer again; a file this runtime cannot trust is never installed", file=sys.stderr)

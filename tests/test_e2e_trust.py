@@ -1,0 +1,91 @@
+"""Trust across the gap (issue 15): a file signed with an OpenSSH key installs with --trust; unsigned,
+tampered, wrongly signed and replayed older files are refused with exit 3 and nothing written; the
+prefix remembers whom it trusts; `airgap-installer verify --trust` says the same from Python."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airgap_installer.cli import main
+from tests.conftest import ProjectFactory, target_python
+from tests.helpers import build, install
+from tests.jail import Jail
+
+PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (openssh-client) is missing")
+
+
+def keypair(where: Path, name: str) -> tuple[Path, Path]:
+    key = where / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@release", "-f", str(key)],
+                   check=True)
+    return key, key.with_name(key.name + ".pub")
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Path]:
+    release, release_pub = keypair(tmp_path, "release")
+    other, other_pub = keypair(tmp_path, "other")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'releases@example.org namespaces="airgap-installer" {release_pub.read_text()}')
+    return {"key": release, "pub": release_pub, "allowed": allowed, "other": other, "other_pub": other_pub}
+
+
+def test_signed_install_and_every_refusal(tiny_project: ProjectFactory, keys: dict[str, Path], jail: Jail,
+                                          tmp_path: Path, builder_cache: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project(version="2.0.0")
+    signed = build(project, tmp_path / "v2.run", "--python", PY, "--sign", str(keys["key"]))
+    sig = signed.with_name("v2.run.sig")
+    assert sig.is_file()
+    # Stock OpenSSH checks it too, before anything runs.
+    with signed.open("rb") as data:
+        subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(keys["allowed"]), "-I", "releases@example.org",
+                        "-n", "airgap-installer", "-s", str(sig)], stdin=data, check=True, capture_output=True)
+    capsys.readouterr()
+    assert main(["verify", str(signed), "--trust", str(keys["allowed"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["signed_by"] == "releases@example.org"
+
+    def refused(run_file: Path, trust: Path, says: str, *extra: str) -> None:
+        prefix = tmp_path / "refused"
+        proc = install(jail, run_file, prefix, "--python", target_python(), "--trust", str(trust), *extra,
+                       check=False)
+        assert proc.returncode == 3 and says in proc.stderr, proc.stderr
+        assert not prefix.exists()
+        capsys.readouterr()
+        assert main(["verify", str(run_file), "--trust", str(trust), *extra]) == 1
+        assert says.split(" ")[0] in capsys.readouterr().err
+
+    refused(signed, keys["other_pub"], "is not signed by a key in")  # the wrong key
+    unsigned = build(project, tmp_path / "unsigned.run", "--python", PY)
+    refused(unsigned, keys["allowed"], "is not signed")
+    tampered = tmp_path / "tampered.run"
+    data = bytearray(signed.read_bytes())
+    data[len(data) // 2] ^= 1
+    tampered.write_bytes(bytes(data))
+    shutil.copy(sig, tampered.with_name("tampered.run.sig"))
+    proc = install(jail, tampered, tmp_path / "refused", "--python", target_python(), "--trust", str(keys["pub"]),
+                   check=False)
+    assert proc.returncode == 3 and not (tmp_path / "refused").exists()
+
+    # The right key, as allowed_signers or as a bare public key: installed, and the prefix remembers it.
+    prefix = tmp_path / "opt"
+    install(jail, signed, prefix, "--python", target_python(), "--trust", str(keys["pub"]))
+    assert (prefix / ".airgap-installer" / "trusted_signers").read_text() == keys["pub"].read_text()
+    # From now on an unsigned file is refused in this prefix even without --trust...
+    proc = install(jail, unsigned, prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 3 and "is not signed" in proc.stderr
+    # ...and an older, genuinely signed file is a replay unless asked for.
+    old = build(tiny_project(version="1.0.0", directory="tiny-old"), tmp_path / "v1.run", "--python", PY,
+                "--sign", str(keys["key"]))
+    proc = install(jail, old, prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 3 and "older than the active 2.0.0" in proc.stderr
+    assert (prefix / "current").resolve().name.startswith("2.0.0-")
+    install(jail, old, prefix, "--python", target_python(), "--allow-downgrade")
+    assert (prefix / "current").resolve().name.startswith("1.0.0-")
