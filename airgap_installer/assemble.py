@@ -54,6 +54,7 @@ from airgap_installer.runtime.manifest import (
     PackageEntry,
     PinVariant,
 )
+from airgap_installer.sbom import make_sbom
 from airgap_installer.signing import sign
 from airgap_installer.sources import Tree, for_target, launcher_scripts, local_projects, source_tree, stage
 from airgap_installer.target import Target
@@ -145,6 +146,14 @@ def build(request: BuildRequest) -> list[BuildResult]:
         return [build_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree,
                           several=len(variants) > 1)
                 for v, archive in zip(variants, archives, strict=True)]
+
+
+def origins(plan: Plan, installs: list[tuple[Package, Artifact]]) -> list[tuple[Package, Artifact, str]]:
+    """How each shipped wheel was had, for the SBOM."""
+    how = {s.package.name: ("built-local" if s.action == "local" else "direct-url" if s.package.kind == "archive"
+                            else "index" if s.action == "ship" else f"built-{'git' if s.package.vcs else 'sdist'}")
+           for s in plan.steps}
+    return [(p, a, how.get(p.name, "index")) for p, a in installs]
 
 
 def local_records(built: list[tuple[Package, Artifact]], locals_: list[Project],
@@ -261,8 +270,14 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         python_json_tail=python.download_json()[1] if python else "",
         license_text=license_text(project),
     )
+    sbom = make_sbom(name=manifest.name, version=manifest.version, installs=origins(plan, installs),
+                     wheel_path=lambda a: cache.path(a.sha256), uv=uv_wheel, uv_version=UV_VERSION,
+                     python=(python.key, python.artifact) if python else None, build_date=build_date)
     output.with_name(output.name + ".sig").unlink(missing_ok=True)  # a signature of an earlier file would lie
-    size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python)
+    size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python,
+                               sbom.encode())
+    if request.sbom:
+        output.with_name(output.name + ".cdx.json").write_text(sbom, encoding="utf-8")
     if request.sign is not None:
         sign(output, request.sign)
     log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)

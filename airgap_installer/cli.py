@@ -13,7 +13,7 @@ from pathlib import Path
 from airgap_installer import __version__
 from airgap_installer.assemble import build, plan_only
 from airgap_installer.errors import AirgapError, UsageError
-from airgap_installer.inspect import inspect_file
+from airgap_installer.inspect import inspect_file, read_sbom
 from airgap_installer.request import BuildRequest, Selection
 from airgap_installer.signing import verify_signature
 from airgap_installer.target import load_complete_platform
@@ -75,10 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
     b.add_argument("--sign", type=Path, metavar="KEY",
                    help="sign each file with this OpenSSH private key (ssh-keygen -Y); writes FILE.run.sig")
+    b.add_argument("--sbom", action="store_true",
+                   help="also write each file's CycloneDX SBOM beside it (FILE.run.cdx.json); it is always inside")
 
     i = sub.add_parser("inspect", help="show what an installer contains, without running it")
     i.add_argument("file", type=Path)
     i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.add_argument("--sbom", action="store_true", help="print the CycloneDX SBOM the file carries")
 
     v = sub.add_parser("verify", help="check an installer's sha256 and structure, without running it")
     v.add_argument("file", type=Path)
@@ -99,7 +102,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         platforms=tuple(args.python_platform), targets=tuple(load_complete_platform(p) for p in args.complete_platform),
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
         bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
-        sign=args.sign,
+        sign=args.sign, sbom=args.sbom,
     )
     if args.dry_run:
         lines, problems = plan_only(request)
@@ -118,6 +121,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     report = inspect_file(args.file, verify=False)
+    if args.sbom:
+        print(read_sbom(args.file), end="")
+        return 0
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:

@@ -84,3 +84,12 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InstallerFileError(f"{path}: the payload is not a readable zip ({exc})") from exc
     return {**manifest.to_dict(), **fields}
+
+
+def read_sbom(path: Path) -> str:
+    """The CycloneDX SBOM inside the file."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.read("sbom.cdx.json").decode("utf-8")
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+        raise InstallerFileError(f"{path}: no readable SBOM inside ({exc})") from exc

@@ -73,6 +73,7 @@ class BuildRequest:
     python_archive: Path | None = None  # a local PBS archive; implies bundle_python
     python_mirror: str | None = None
     sign: Path | None = None  # an OpenSSH private key: each file gets FILE.run.sig
+    sbom: bool = False  # also write the SBOM beside each file (FILE.run.cdx.json); it is always inside
 
 
 def default_python(project: Project) -> str:

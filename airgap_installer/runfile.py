@@ -21,6 +21,7 @@ from airgap_installer.sources import Tree
 from airgap_installer.uvbin import locate_uv_binary
 
 ALIGN = 4096
+SBOM = "sbom.cdx.json"
 
 
 def runtime_files() -> list[tuple[str, bytes]]:
@@ -37,9 +38,10 @@ def runtime_files() -> list[tuple[str, bytes]]:
 
 def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree: Tree, cache: Cache,
                    uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None,
-                   python: PythonArchive | None) -> tuple[int, str]:
+                   python: PythonArchive | None, sbom: bytes) -> tuple[int, str]:
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
-    placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64)]
+    placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64),
+                   Member(SBOM, 0, 0, 0, 0, 0, 0o644, "0" * 64)]
     if python:
         placeholder.append(Member(fields.python_archive, 0, 0, 0, 0, 0, 0o644, "0" * 64))
     header_len = len(render(fields, payload_offset=0, payload_size=0, payload_sha256="0" * 64,
@@ -55,7 +57,7 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
                 uv_member = zw.add_raw("bin/uv", src, method=uv_binary.method, crc=uv_binary.crc,
                                        compress_size=uv_binary.compress_size, file_size=uv_binary.file_size,
                                        mode=0o755, align=ALIGN)
-            carved = [uv_member]
+            carved = [uv_member, zw.add_bytes(SBOM, sbom)]  # stored: `sh FILE.run --sbom` carves it
             if python:
                 # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
                 carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN,

@@ -61,6 +61,7 @@ Usage: sh $(basename "$SELF") [options]
   --list           list the payload's members and exit
   --extract DIR    write the payload's files into DIR, install nothing
   --license        print the license and exit
+  --sbom           print the CycloneDX SBOM of what this file carries and exit
   --accept         accept the license without being asked
   --quiet          print only errors
   --shared-prefix  as root, install into a prefix that another user owns or may write to
@@ -133,8 +134,12 @@ $MEMBERS
 EOF
 }
 
-member_bytes() { # offset length: the bytes of a member, read in 4096-byte blocks
-    dd if="$SELF" bs=4096 skip=$(($1 / 4096)) count=$(( ($2 + 4095) / 4096 )) 2>/dev/null | head -c "$2"
+member_bytes() { # offset length: the bytes of a member (in 4096-byte blocks when it is aligned)
+    if [ $(($1 % 4096)) = 0 ]; then
+        dd if="$SELF" bs=4096 skip=$(($1 / 4096)) count=$(( ($2 + 4095) / 4096 )) 2>/dev/null | head -c "$2"
+    else
+        tail -c +$(($1 + 1)) "$SELF" | head -c "$2"
+    fi
 }
 
 le32() { # print a number as 4 little-endian bytes
@@ -392,6 +397,7 @@ main() {
             --signature=*) SIGNATURE=${1#*=} ;;
             --allow-downgrade) DOWNGRADE=1 ;;
             --license) ACTION=license ;;
+            --sbom) ACTION=sbom ;;
             -q|--quiet) QUIET=1 ;;
             --check) ACTION=check ;;
             --info) ACTION=info ;;
@@ -412,6 +418,7 @@ main() {
     verify
     check_signature
     case "$ACTION" in
+        sbom) carve sbom.cdx.json /dev/stdout; return 0 ;;
         check) say "$SELF: OK ($NAME $VERSION for $TARGET, payload sha256 $PAYLOAD_SHA256)"; return 0 ;;
         list|extract)
             py=$(command -v python3 2>/dev/null || command -v python 2>/dev/null || true)

@@ -89,3 +89,37 @@ def test_signed_install_and_every_refusal(tiny_project: ProjectFactory, keys: di
     assert (prefix / "current").resolve().name.startswith("2.0.0-")
     install(jail, old, prefix, "--python", target_python(), "--allow-downgrade")
     assert (prefix / "current").resolve().name.startswith("1.0.0-")
+
+
+def test_the_sbom_lists_exactly_what_the_file_carries(tmp_path: Path, jail: Jail, builder_cache: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import hashlib
+    import zipfile
+
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from tests.conftest import copy_example
+
+    project = copy_example(tmp_path / "hello")
+    run_file = build(project, tmp_path / "hello.run", "--python", PY, "--sbom")
+    beside = run_file.with_name("hello.run.cdx.json").read_text()
+    assert JsonStrictValidator(SchemaVersion.V1_5).validate_str(beside) is None
+    assert jail.run(["sh", str(run_file), "--sbom"]).stdout == beside  # from the file itself, with only sh
+    capsys.readouterr()
+    assert main(["inspect", str(run_file), "--sbom"]) == 0 and capsys.readouterr().out == beside
+    sbom = json.loads(beside)
+    by_file = {p["value"]: c for c in sbom["components"] for p in c.get("properties", [])
+               if p["name"] == "airgap-installer:file"}
+    with zipfile.ZipFile(run_file) as zf:
+        wheels = {n.split("/", 1)[1]: hashlib.sha256(zf.read(n)).hexdigest() for n in zf.namelist()
+                  if n.startswith("wheelhouse/")}
+    assert set(wheels) <= set(by_file)
+    for name, sha in wheels.items():
+        assert by_file[name]["hashes"] == [{"alg": "SHA-256", "content": sha}]
+    hello = next(c for c in sbom["components"] if c["name"] == "hello")
+    assert {"name": "airgap-installer:origin", "value": "built-local"} in hello["properties"]
+    assert any(c["name"] == "uv" and c["type"] == "application" for c in sbom["components"])
+    assert any("licenses" in c for c in sbom["components"])  # what the wheels' metadata says
+    again = build(project, tmp_path / "again.run", "--python", PY, "--sbom")
+    assert again.with_name("again.run.cdx.json").read_text() == beside  # reproducible, like the file
