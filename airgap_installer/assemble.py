@@ -3,6 +3,7 @@ manifest -> one .run file per target. Each step lives in the module of its conce
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import platform as host_platform
@@ -44,7 +45,7 @@ from airgap_installer.request import (
     resolve_targets,
     with_config,
 )
-from airgap_installer.runfile import runtime_files, write_run_file
+from airgap_installer.runfile import runtime_files, split_into_parts, write_run_file
 from airgap_installer.runtime.manifest import (
     FORMAT,
     DirectRecord,
@@ -279,7 +280,11 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     if request.sbom:
         output.with_name(output.name + ".cdx.json").write_text(sbom, encoding="utf-8")
     if request.sign is not None:
-        sign(output, request.sign)
+        sign(output, request.sign)  # the whole file: parts are checked against it when joined
+    for stale in output.parent.glob(f"{glob.escape(output.name)}.[0-9][0-9][0-9]"):
+        stale.unlink()  # parts of an earlier build
+    if request.split_size:
+        split_into_parts(output, request.split_size, manifest.name, manifest.version, __version__)
     log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)
     return BuildResult(output, project.name, size, sha, plan, tuple(a for _, a in local_built))
 

@@ -15,6 +15,7 @@ from airgap_installer.assemble import build, plan_only
 from airgap_installer.errors import AirgapError, UsageError
 from airgap_installer.inspect import inspect_file, read_sbom
 from airgap_installer.request import BuildRequest, Selection
+from airgap_installer.runfile import parse_size
 from airgap_installer.signing import verify_signature
 from airgap_installer.target import load_complete_platform
 
@@ -75,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
     b.add_argument("--sign", type=Path, metavar="KEY",
                    help="sign each file with this OpenSSH private key (ssh-keygen -Y); writes FILE.run.sig")
+    b.add_argument("--split-size", metavar="SIZE",
+                   help="cut each file into parts of at most SIZE (4G for FAT32, 700M); the first part joins them")
     b.add_argument("--sbom", action="store_true",
                    help="also write each file's CycloneDX SBOM beside it (FILE.run.cdx.json); it is always inside")
 
@@ -102,7 +105,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         platforms=tuple(args.python_platform), targets=tuple(load_complete_platform(p) for p in args.complete_platform),
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
         bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
-        sign=args.sign, sbom=args.sbom,
+        sign=args.sign, sbom=args.sbom, split_size=_size(args.split_size) if args.split_size else None,
     )
     if args.dry_run:
         lines, problems = plan_only(request)
@@ -117,6 +120,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if len(results) == 1:
         print(f"install with: sh {results[0].path.name} --prefix /opt/{results[0].name} -y")
     return 0
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise UsageError(f"--split-size: {exc}") from exc
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:

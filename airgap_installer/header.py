@@ -13,12 +13,21 @@ _PLACEHOLDER = re.compile(r"@@([A-Z0-9_]+)@@")
 NUMBER_WIDTH = 20  # fixed width, padded with spaces (zero padding would read as octal)
 
 
-def template_text() -> str:
-    """The header template: shipped in the wheel as airgap_installer/templates, top-level in a checkout."""
-    packaged = resources.files("airgap_installer").joinpath("templates/header.sh")
+def template_text(name: str = "header.sh") -> str:
+    """A template: shipped in the wheel as airgap_installer/templates, top-level in a checkout."""
+    packaged = resources.files("airgap_installer").joinpath(f"templates/{name}")
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "templates" / "header.sh").read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "templates" / name).read_text(encoding="utf-8")
+
+
+def render_strict(template: str, values: dict[str, str]) -> str:
+    """Every placeholder given, none unused, none left over."""
+    found = set(_PLACEHOLDER.findall(template))
+    if found != set(values):
+        raise ValueError(f"template mismatch: unknown {sorted(found - set(values))}, unused "
+                         f"{sorted(set(values) - found)}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
 def shell_quote(value: str) -> str:

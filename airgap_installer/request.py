@@ -74,6 +74,7 @@ class BuildRequest:
     python_mirror: str | None = None
     sign: Path | None = None  # an OpenSSH private key: each file gets FILE.run.sig
     sbom: bool = False  # also write the SBOM beside each file (FILE.run.cdx.json); it is always inside
+    split_size: int | None = None  # cut each file into parts of at most this many bytes (FAT32: 4G)
 
 
 def default_python(project: Project) -> str:
@@ -176,6 +177,9 @@ def check_config(request: BuildRequest, project: Project, *, several: bool) -> N
     """What a user configured must hold before anything is downloaded or built: the license file, the
     signing key, and an output path that can be written."""
     license_text(project)
+    if request.split_size is not None and request.split_size <= 1 << 16:
+        raise UsageError(f"--split-size {request.split_size}: a part must hold more than 64 KiB",
+                         hint="e.g. --split-size 4G (FAT32) or 700M")
     if request.sign is not None and not request.sign.is_file():
         raise UsageError(f"--sign {request.sign}: no such key file", hint="ssh-keygen -t ed25519 -f release-key")
     out = request.output

@@ -4,13 +4,15 @@ the output, so the file appears whole or not at all."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 from importlib import resources
 from pathlib import Path
 
-from airgap_installer.cache import Cache
-from airgap_installer.header import HeaderFields, render
+from airgap_installer.cache import CHUNK, Cache
+from airgap_installer.header import HeaderFields, render, render_strict, shell_quote, template_text
 from airgap_installer.interpreter import PythonArchive
 from airgap_installer.lock import Artifact
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
@@ -91,3 +93,53 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
         if tmp.exists():
             tmp.unlink()
     return size, zw.sha256
+
+
+def parse_size(text: str) -> int:
+    """`4G`, `700M`, `512K` or bytes; powers of 1024, as split(1) and FAT32's 4 GiB limit count."""
+    m = re.fullmatch(r"\s*(\d+)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
+    if not m or int(m.group(1)) == 0:
+        raise ValueError(f"not a size: {text!r} (use e.g. 4G, 700M)")
+    return int(m.group(1)) * int(1024 ** " KMGT".index(m.group(2).upper() or " "))
+
+
+def split_into_parts(output: Path, part_size: int, name: str, version: str, tool_version: str) -> list[Path]:
+    """Cut the finished installer into `output.001`, `.002`, ... each of at most `part_size` bytes, and
+    put a small sh stub at `output` that checks every part and the whole, joins them and runs the result
+    (templates/parts.sh). One streaming pass; the unsplit file is gone at the end."""
+    SPLIT_HEADROOM = 1 << 16  # the stub itself must fit too
+    if part_size <= SPLIT_HEADROOM:
+        raise ValueError(f"--split-size must be more than {SPLIT_HEADROOM} bytes")
+    whole = hashlib.sha256()
+    parts: list[tuple[str, int, str]] = []
+    total = output.stat().st_size
+    joined = f"{output.name}.joined"
+    with output.open("rb") as src:
+        index = 0
+        while True:
+            index += 1
+            part = output.with_name(f"{output.name}.{index:03d}")
+            digest, written = hashlib.sha256(), 0
+            with part.open("wb") as out:
+                while written < part_size and (chunk := src.read(min(CHUNK, part_size - written))):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    whole.update(chunk)
+                    written += len(chunk)
+            if written == 0:
+                part.unlink()
+                break
+            parts.append((part.name, written, digest.hexdigest()))
+    if any(c.isspace() or c in "'\"\\$`" for n, _, _ in parts for c in n):
+        raise ValueError("part names may not hold spaces or quotes")
+    stub = render_strict(template_text("parts.sh"), {
+        "NAME": re.sub(r"[^A-Za-z0-9._+!-]", "_", name), "VERSION": re.sub(r"[^A-Za-z0-9._+!-]", "_", version),
+        "TOOL_VERSION": tool_version, "NAME_Q": shell_quote(name), "COUNT": str(len(parts)),
+        "TOTAL": str(total), "WHOLE_SHA256": whole.hexdigest(), "JOINED": joined,
+        "PARTS": "\n".join(f"{n} {size} {sha}" for n, size, sha in parts),
+    })
+    tmp = output.with_name(f".{output.name}.stub")
+    tmp.write_text(stub)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, output)
+    return [output.with_name(n) for n, _, _ in parts]

@@ -123,3 +123,31 @@ def test_the_sbom_lists_exactly_what_the_file_carries(tmp_path: Path, jail: Jail
     assert any("licenses" in c for c in sbom["components"])  # what the wheels' metadata says
     again = build(project, tmp_path / "again.run", "--python", PY, "--sbom")
     assert again.with_name("again.run.cdx.json").read_text() == beside  # reproducible, like the file
+
+
+def test_parts_under_a_size_install_as_one_file(tiny_project: ProjectFactory, keys: dict[str, Path], jail: Jail,
+                                                tmp_path: Path, builder_cache: Path) -> None:
+    # Issue 16, item 3: a file cut for a FAT32 stick or a transfer station's limit; signed as a whole.
+    out = tmp_path / "dist"
+    out.mkdir()
+    run_file = build(tiny_project(), out / "tiny.run", "--python", PY, "--split-size", "5M",
+                     "--sign", str(keys["key"]))
+    parts = sorted(out.glob("tiny.run.[0-9][0-9][0-9]"))
+    assert len(parts) == 4 and all(p.stat().st_size <= 5 * 1024 * 1024 for p in parts)
+    assert run_file.stat().st_size < 4096  # the first part: a stub that joins the others
+    if shutil.which("shellcheck"):
+        check = subprocess.run(["shellcheck", "-s", "sh", str(run_file)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout
+    prefix = tmp_path / "opt"
+    install(jail, run_file, prefix, "--python", target_python(), "--trust", str(keys["pub"]))
+    assert (prefix / "current").is_symlink()
+    # A corrupt or a missing part is named, and nothing is written.
+    data = bytearray(parts[2].read_bytes())
+    data[100] ^= 1
+    parts[2].write_bytes(bytes(data))
+    proc = install(jail, run_file, tmp_path / "never", "--python", target_python(), check=False)
+    assert proc.returncode == 3 and f"part {parts[2].name} is corrupt" in proc.stderr
+    parts[2].unlink()
+    proc = install(jail, run_file, tmp_path / "never", "--python", target_python(), check=False)
+    assert proc.returncode == 3 and f"part {parts[2].name} is missing" in proc.stderr
+    assert not (tmp_path / "never").exists()
