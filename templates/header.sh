@@ -60,6 +60,8 @@ Usage: sh $(basename "$SELF") [options]
   --info           print what this installer contains and exit
   --list           list the payload's members and exit
   --extract DIR    write the payload's files into DIR, install nothing
+  --wheelhouse DIR write the target's wheels into DIR with a pylock.toml and a requirements.txt
+                   (with hashes) for pip or uv, install nothing
   --license        print the license and exit
   --sbom           print the CycloneDX SBOM of what this file carries and exit
   --accept         accept the license without being asked
@@ -384,6 +386,8 @@ main() {
             --python=*) PYTHON=${1#*=} ;;
             --extract) [ $# -ge 2 ] || die 2 "--extract needs a directory"; ACTION=extract; EXTRACT=$2; shift ;;
             --extract=*) ACTION=extract; EXTRACT=${1#*=} ;;
+            --wheelhouse) [ $# -ge 2 ] || die 2 "--wheelhouse needs a directory"; ACTION=wheelhouse; EXTRACT=$2; shift ;;
+            --wheelhouse=*) ACTION=wheelhouse; EXTRACT=${1#*=} ;;
             --keep) [ $# -ge 2 ] || die 2 "--keep needs a number"; KEEP=$2; shift ;;
             --keep=*) KEEP=${1#*=} ;;
             --link-bin) [ $# -ge 2 ] || die 2 "--link-bin needs a directory"; LINK_BIN=$2; shift ;;
@@ -420,14 +424,14 @@ main() {
     case "$ACTION" in
         sbom) carve sbom.cdx.json /dev/stdout; return 0 ;;
         check) say "$SELF: OK ($NAME $VERSION for $TARGET, payload sha256 $PAYLOAD_SHA256)"; return 0 ;;
-        list|extract)
+        list|extract|wheelhouse)
             py=$(command -v python3 2>/dev/null || command -v python 2>/dev/null || true)
             if [ -z "$py" ] && [ "$ACTION" = list ] && command -v unzip >/dev/null 2>&1; then
                 unzip -Z1 "$SELF" 2>/dev/null; return 0
             fi
             [ -n "$py" ] || die 4 "--$ACTION needs python3 (or unzip for --list) on this host"
             if [ "$ACTION" = list ]; then run_runtime "$py" list; fi
-            run_runtime "$py" extract "$EXTRACT" ;;
+            run_runtime "$py" "$ACTION" "$EXTRACT" ;;
     esac
     check_host
     if [ -n "$PYTHON" ] || [ -z "$PYTHON_ARCHIVE" ]; then PYTHON=$(find_python); fi

@@ -225,3 +225,22 @@ def test_a_project_with_no_dependencies_at_all(tmp_path: Path, jail: Jail, build
     prefix = tmp_path / "p"
     install(jail, run_file, prefix, "--python", target_python())
     assert "bare ok" in uv_in(jail, prefix, "run", "python", "main.py").stdout
+
+
+def test_the_wheelhouse_leaves_the_file_for_pip_and_uv(run_file: Path, jail: Jail, tmp_path: Path) -> None:
+    # Issue 16, item 5: the target's wheels with a pylock.toml (PEP 751) and a requirements.txt.
+    out = tmp_path / "wh"
+    jail.run(["sh", str(run_file), "--wheelhouse", str(out)])
+    assert (out / "pylock.toml").is_file() and (out / "requirements.txt").is_file()
+    assert sorted(p.name for p in out.glob("*.whl")) == ["alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl",
+                                                         "devtool-1.0-py3-none-any.whl",
+                                                         "tiny-1.0.0-py3-none-any.whl"]
+    python = target_python()
+    jail.run([python, "-m", "venv", str(tmp_path / "pipenv")])
+    jail.run([str(tmp_path / "pipenv" / "bin" / "pip"), "install", "-q", "--no-index", "--find-links", str(out),
+              "-r", str(out / "requirements.txt")])
+    assert "tiny ok" in jail.run([str(tmp_path / "pipenv" / "bin" / "tiny")]).stdout
+    jail.run([builder_uv(), "venv", "-q", "--offline", "--python", python, str(tmp_path / "uvenv")])
+    jail.run([builder_uv(), "pip", "install", "-q", "--offline", "--python", str(tmp_path / "uvenv" / "bin" / "python"),
+              "-r", str(out / "pylock.toml")], cwd=out)
+    assert "tiny ok" in jail.run([str(tmp_path / "uvenv" / "bin" / "tiny")]).stdout

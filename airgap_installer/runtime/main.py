@@ -11,7 +11,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from . import install
+from . import install, wheelhouse
 from .manifest import ManifestError
 
 
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list")
     e = sub.add_parser("extract")
     e.add_argument("dest")
+    w = sub.add_parser("wheelhouse", help="the wheels, a pylock.toml and a requirements.txt, for other tools")
+    w.add_argument("dest")
     r = sub.add_parser("record-sources", help="mark git and direct URL packages as uv would (airgap-sync)")
     r.add_argument("project")
     return parser
@@ -49,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{info.file_size:>12}  {info.filename}")
         return 0
     try:
+        if args.action == "wheelhouse":
+            with zipfile.ZipFile(run_file) as zf:
+                wheelhouse.export(zf, Path(args.dest))
+            print(f"wrote the wheelhouse, pylock.toml and requirements.txt into {args.dest}")
+            return 0
         if args.action == "extract":
             with zipfile.ZipFile(run_file) as zf:
                 install.extract_all(zf, Path(args.dest))
