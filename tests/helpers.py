@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import textwrap
 from pathlib import Path
 
 from airgap_installer.cli import main
@@ -31,3 +33,14 @@ def dry_run_row(out: str, action: str, name: str) -> str | None:
         if cells[:2] == [action, name]:
             return line
     return None
+
+
+def write(path: Path, text: str) -> None:
+    """Write a fixture file from an indented text block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args], cwd=cwd, check=True,
+                   capture_output=True)

@@ -13,30 +13,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from airgap_installer.uvbin import builder_uv
 from tests.conftest import target_python
-from tests.helpers import build, dry_run_row, install, uv_in
+from tests.helpers import build, dry_run_row, git, install, uv_in, write
 from tests.index import LocalIndex, make_wheel
 from tests.jail import Jail
 
 pytestmark = pytest.mark.pypi
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 IMPORT_ALL = "import docopt, gitdep, pathdep, member, six, urlwheel, urlsdist, vendored; print('all imported')"
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text))
-
-
-def git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args], cwd=cwd, check=True,
-                   capture_output=True)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ import glob
 import json
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import pytest
 from airgap_installer.cli import main
 from airgap_installer.uvbin import builder_uv
 from tests.conftest import REPO, target_python
-from tests.helpers import build, install, uv_in
+from tests.helpers import build, git, install, uv_in, write
 from tests.index import LocalIndex
 from tests.jail import Jail
 
@@ -42,16 +41,6 @@ PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 # Everything that compiles or drives a compiler: the target must need none of it.
 BUILD_TOOLS = sorted({*glob.glob("/usr/bin/*gcc*"), *glob.glob("/usr/bin/*g++*"), *glob.glob("/usr/bin/*-ld*"),
                       *(f"/usr/bin/{t}" for t in ("cc", "c++", "cpp", "ld", "as", "cmake", "ninja", "meson", "make"))})
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text))
-
-
-def git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args], cwd=cwd, check=True,
-                   capture_output=True)
 
 
 def lock(project: Path) -> None:
