@@ -122,6 +122,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _printable(value: object) -> str:
+    """A value from the file, with control characters shown, not sent to the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+
+
 def _size(text: str) -> int:
     try:
         return parse_size(text)
@@ -143,14 +148,16 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                            f"macOS >= {report['macos_min']}" if report.get("macos_min") else "nothing more")}
         for key in ("name", "version", "target", "needs", "python", "uv_version", "build_date", "payload_sha256",
                     "payload_size", "scripts"):
-            print(f"{key + ':':16} {shown.get(key)}")
+            print(f"{key + ':':16} {_printable(shown.get(key))}")
         for note in report.get("modified_files") or []:
-            print(f"{'differs:':16} {note}")
+            print(f"{'differs:':16} {_printable(note)}")
+        for hook, command in sorted((report.get("hooks") or {}).items()):
+            print(f"{hook + ':':16} {_printable(command)}")
         for variant in report["pin_variants"]:
             span = f"Python {variant['first']} to {variant['last'] or 'any later'}"
             print(f"{'packages:':16} {len(variant['pins'])} pinned wheels for {span}")
             for pin in variant["pins"]:
-                print(f"  {pin.split(' ')[0]}")
+                print(f"  {_printable(pin.split(' ')[0])}")
     return 0
 
 

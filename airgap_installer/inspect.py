@@ -28,11 +28,11 @@ def read_header(path: Path) -> dict[str, Any]:
     if not head.startswith(b"#!/bin/sh\n") or _MARK not in head[:512]:
         raise InstallerFileError(f"{path} is not an airgap-installer file")
     fields: dict[str, Any] = {}
-    for m in _FIELD.finditer(head):
-        if m.group(1):
-            fields[m.group(1).decode().lower()] = int(m.group(2))
+    for m in _FIELD.finditer(head):  # the first assignment of each, as the shell reads them (a license
+        if m.group(1):                # text below that looks like one changes nothing)
+            fields.setdefault(m.group(1).decode().lower(), int(m.group(2)))
         else:
-            fields["payload_sha256"] = m.group(4).decode()
+            fields.setdefault("payload_sha256", m.group(4).decode())
     if set(fields) != {"payload_offset", "payload_size", "payload_sha256"}:
         raise InstallerFileError(f"{path}: the header is damaged (payload fields missing)")
     block = head[head.find(b"\nMEMBERS='\n"):head.find(b"\n'\n", head.find(b"\nMEMBERS='\n") + 1)]

@@ -362,3 +362,13 @@ def test_no_credential_leaves_the_build_machine(tmp_path: Path, builder_cache: P
     finally:
         logging.getLogger().setLevel(logging.WARNING)
         index.stop()
+
+
+def test_inspect_shows_hooks_and_never_sends_control_characters(tiny_project: ProjectFactory, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project(extra_toml='\n[tool.airgap-installer]\npost-install = "echo \\u001b]0;owned\\u0007 done"\n')
+    run_file = build(project, tmp_path / "h.run", "--python", PY)
+    capsys.readouterr()
+    assert main(["inspect", str(run_file)]) == 0
+    out = capsys.readouterr().out
+    assert "post-install:" in out and "\x1b" not in out and "\\x1b" in out
