@@ -193,7 +193,9 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
             (s.package, built_by[(s.package.name, s.package.version)]) for s in plan.builds] + [
             local_by[s.package.name] for s in plan.locals]
 
-    scripts = launcher_scripts(project, local_projects(tree), request.selection)
+    # A staged copy (a re-lock) has its own tree; otherwise its local packages are the repository's.
+    scripts = launcher_scripts(project, repo_locals if tree.root == repo_tree.root else local_projects(tree),
+                               request.selection)
     uv_wheel = target_uv_wheel(target)
     installs = installs_of(plan)
     fetch([uv_wheel, *(a for _, a in installs)], cache, base=project.root,

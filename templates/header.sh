@@ -257,26 +257,28 @@ check_signature() { # with --trust, or in a prefix that remembers a signer: who 
         "install openssh-client, or check the file elsewhere with: airgap-installer verify FILE --trust KEYS"
     sig=${SIGNATURE:-$SELF.sig}
     [ -r "$sig" ] || die 3 "$SELF is not signed: no signature at $sig" "copy FILE.run.sig along with the installer"
-    for keys in $TRUST $remembered; do
-        [ -r "$keys" ] || die 2 "cannot read the trusted keys $keys"
-        allowed="$keys"
-        case "$(head -n 1 "$keys")" in ssh-*|ecdsa-*|sk-*)  # a bare public key: it is the one signer
-            allowed="${TMPDIR:-/tmp}/airgap-allowed.$$"
-            printf 'signer namespaces="airgap-installer" %s\n' "$(head -n 1 "$keys")" > "$allowed" ;;
-        esac
-        who=$(ssh-keygen -Y find-principals -s "$sig" -f "$allowed" < "$SELF" 2>/dev/null | head -n 1) || who=""
-        if [ -z "$who" ]; then
-            [ "$allowed" = "$keys" ] || rm -f "$allowed"
-            die 3 "$SELF is not signed by a key in $keys" "get the installer from its publisher again, or the right keys"
-        fi
-        if ! ssh-keygen -Y verify -f "$allowed" -I "$who" -n airgap-installer -s "$sig" < "$SELF" >/dev/null 2>&1; then
-            [ "$allowed" = "$keys" ] || rm -f "$allowed"
-            die 3 "$SELF does not match its signature $sig (signed by $who)" "copy the installer and its .sig again"
-        fi
-        [ "$allowed" = "$keys" ] || rm -f "$allowed"
-        SIGNER="$who"
-    done
+    if [ -n "$TRUST" ]; then signed_by "$sig" "$TRUST"; fi
+    if [ -n "$remembered" ]; then signed_by "$sig" "$remembered"; fi
     if [ -n "$TRUST" ] && [ -z "$remembered" ]; then TRUST_NEW=$TRUST; fi
+}
+
+signed_by() { # signature keys: SIGNER, or exit 3. keys: an allowed_signers file or a bare public key
+    [ -r "$2" ] || die 2 "cannot read the trusted keys $2"
+    allowed=$2 made=""
+    case "$(head -n 1 "$2")" in ssh-*|ecdsa-*|sk-*)  # a bare public key: it is the one signer
+        made=$(mktemp "${TMPDIR:-/tmp}/airgap-allowed.XXXXXX") || die 1 "cannot make a temporary file"
+        printf 'signer namespaces="airgap-installer" %s\n' "$(head -n 1 "$2")" > "$made"
+        allowed=$made ;;
+    esac
+    who=$(ssh-keygen -Y find-principals -s "$1" -f "$allowed" < "$SELF" 2>/dev/null | head -n 1) || who=""
+    ok=0
+    if [ -n "$who" ] && ssh-keygen -Y verify -f "$allowed" -I "$who" -n airgap-installer -s "$1" < "$SELF" >/dev/null 2>&1; then
+        ok=1
+    fi
+    [ -z "$made" ] || rm -f "$made"
+    [ -n "$who" ] || die 3 "$SELF is not signed by a key in $2" "get the installer from its publisher again, or the right keys"
+    [ "$ok" = 1 ] || die 3 "$SELF does not match its signature $1 (signed by $who)" "copy the installer and its .sig again"
+    SIGNER=$who
 }
 
 check_prefix_owner() { # as root: a prefix that another user owns or may write to (or any directory
