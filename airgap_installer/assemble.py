@@ -272,6 +272,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         python_json_head=python.download_json()[0] if python else "",
         python_json_tail=python.download_json()[1] if python else "",
         license_text=license_text(project),
+        hooks="; ".join(f"{k}: {v}" for k, v in sorted(manifest.hooks.items())).replace("\n", "\\n"),
     )
     sbom = make_sbom(name=manifest.name, version=manifest.version, installs=origins(plan, installs),
                      wheel_path=lambda a: cache.path(a.sha256), uv=uv_wheel, uv_version=UV_VERSION,

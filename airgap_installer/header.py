@@ -83,6 +83,7 @@ class HeaderFields:
     python_json_head: str = ""
     python_json_tail: str = ""
     license_text: str = ""  # shown and accepted before installing; "" when the project sets none
+    hooks: str = ""  # the pre-/post-install commands, one line, shown by --info before anyone runs them
 
 
 ZERO_SHA256 = "0" * 64
@@ -111,6 +112,7 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "BUILD_DATE_Q": shell_quote(fields.build_date),
         "SCRIPTS_Q": shell_quote(fields.scripts),
         "MODIFIED_Q": shell_quote(fields.modified),
+        "HOOKS_Q": shell_quote(fields.hooks),
         "PYTHON_ARCHIVE_Q": shell_quote(fields.python_archive),
         "PYTHON_KEY_Q": shell_quote(fields.python_key),
         "PYTHON_FULL_Q": shell_quote(fields.python_full),

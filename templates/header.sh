@@ -1,6 +1,6 @@
 #!/bin/sh
-[ $(($(wc -c <"$0"))) = $((@@TOTAL_SIZE@@)) ] || { echo "error: $0 is truncated or has bytes appended" >&2
-echo "tip: copy the installer again" >&2; exit 3; }
+[ $(($(wc -c <"$0"))) = $((@@TOTAL_SIZE@@)) ] || { printf 'error: %s is truncated or has bytes appended\ntip: copy the installer again\n' "$0" >&2; exit 3; }
+# Line 2 (one whole line, so a cut after it is refused with exit 3) checks the size before sh reads on.
 # sha256 of this whole file with these 64 digits as zeros: @@FILE_SHA256@@
 # @@NAME@@ @@VERSION@@ installer, made by airgap-installer @@TOOL_VERSION@@ (do not edit: every byte of
 # this file is checked against the sha256 above before anything is written).
@@ -26,6 +26,7 @@ UV_VERSION=@@UV_VERSION_Q@@
 BUILD_DATE=@@BUILD_DATE_Q@@
 SCRIPTS=@@SCRIPTS_Q@@
 MODIFIED=@@MODIFIED_Q@@
+HOOKS=@@HOOKS_Q@@
 # A bundled interpreter (python-build-standalone), installed by uv from a one-entry download list.
 PYTHON_ARCHIVE=@@PYTHON_ARCHIVE_Q@@
 PYTHON_KEY=@@PYTHON_KEY_Q@@
@@ -368,6 +369,7 @@ payload sha256:  $PAYLOAD_SHA256
 payload size:    $PAYLOAD_SIZE bytes
 scripts:         $SCRIPTS
 changed files:   $MODIFIED
+hooks:           ${HOOKS:-none}
 EOF
 }
 

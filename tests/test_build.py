@@ -301,6 +301,8 @@ def test_an_unreachable_git_remote_says_so(tmp_path: Path, capsys: pytest.Captur
     assert "reach the git remote" in err and "matches the target" not in err
 
 
+@pytest.mark.fault("(build host) `license`/`output` outside the project",
+                   "refused (exit 2)")
 def test_config_paths_stay_inside_the_project(tiny_project: ProjectFactory, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     project = tiny_project(extra_toml='\n[tool.airgap-installer]\nlicense = "/etc/passwd"\n')
@@ -311,6 +313,8 @@ def test_config_paths_stay_inside_the_project(tiny_project: ProjectFactory, tmp_
     assert rc == 2 and "output = '../../elsewhere.run' is outside the project" in err
 
 
+@pytest.mark.fault("(build host) a console-script name the target would refuse",
+                   "refused at build time")
 def test_a_console_script_name_the_target_would_refuse_is_refused_here(
         tiny_project: ProjectFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = tiny_project()

@@ -85,6 +85,8 @@ def test_marker_false_packages_are_not_shipped(run_file: Path) -> None:
     assert not any(n.startswith("wheelhouse/beta-2.0") for n in names)  # the lock pins beta 1.0
 
 
+@pytest.mark.fault("hostile environment (`UV_*`, `PIP_*`, `VIRTUAL_ENV`, a user uv.toml)",
+                   "removed or hidden for every uv call; the install is offline as ever")
 def test_installs_whatever_uv_and_pip_variables_the_host_has(run_file: Path, jail: Jail, tmp_path: Path) -> None:
     hostile = tmp_path / "hostile"
     (hostile / "uv").mkdir(parents=True)
@@ -109,6 +111,8 @@ def test_finds_the_host_python_on_path(run_file: Path, jail: Jail, tmp_path: Pat
     assert "tiny ok" in uv_in(jail, prefix, "run", "tiny").stdout
 
 
+@pytest.mark.fault("a Python of the wrong version",
+                   "exit 4 with one line, before anything is written")
 def test_wrong_python_is_refused_before_anything_is_written(tiny_project: ProjectFactory, jail: Jail,
                                                            tmp_path: Path, builder_cache: Path) -> None:
     other = "3.13" if PY != "3.13" else "3.12"
