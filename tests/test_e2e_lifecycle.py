@@ -59,6 +59,44 @@ def test_upgrade_rollback_and_reactivation(releases: dict[str, Path], jail: Jail
     assert active_version(jail, prefix) == "2.0.0"
 
 
+def site_file(prefix: Path, release: str, rel: str) -> Path:
+    return next((prefix / "releases").glob(f"{release}-*/.venv/lib/python3*/site-packages/{rel}"))
+
+
+def test_an_upgrade_reuses_what_the_prefix_holds_and_prune_drops_it(releases: dict[str, Path], jail: Jail,
+                                                                     tmp_path: Path) -> None:
+    """Issue 16, item 4: unchanged wheels are neither written nor unpacked again; the releases share
+    their files (hard links through the prefix's uv cache); pruning a release drops what only it used."""
+    prefix = tmp_path / "opt"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python())
+    store = prefix / ".airgap-installer" / "wheels"
+    alpha_wheel = next(store.glob("alpha-*.whl"))
+    written_at = alpha_wheel.stat().st_mtime_ns
+    out = install(jail, releases["2.0.0"], prefix, "--python", target_python()).stdout
+    assert "reused 3 wheels the prefix already holds, wrote 2" in out  # alpha, beta, devtool; gamma, tiny
+    assert alpha_wheel.stat().st_mtime_ns == written_at  # not written again
+    one, two = site_file(prefix, "1.0.0", "alpha/__init__.py"), site_file(prefix, "2.0.0", "alpha/__init__.py")
+    assert one.stat().st_ino == two.stat().st_ino  # one file on disk for both releases
+    wheelhouse = next((prefix / "releases").glob("2.0.0-*/.airgap/wheelhouse"))
+    assert (wheelhouse / alpha_wheel.name).stat().st_ino == alpha_wheel.stat().st_ino
+    assert active_version(jail, prefix) == "2.0.0"
+    cache = prefix / ".airgap-installer" / "uv-cache"
+    assert list(cache.rglob("tiny-1.0.0.dist-info"))
+    # A stored wheel that changed on disk is not reused: the payload's copy replaces it.
+    beta_wheel = next(store.glob("beta-*.whl"))
+    beta_wheel.unlink()
+    beta_wheel.write_bytes(b"not the wheel")
+    out = install(jail, releases["3.0.0"], prefix, "--python", target_python(), "--keep", "2").stdout
+    assert "reused 3 wheels the prefix already holds, wrote 2" in out  # alpha, gamma, devtool; beta, tiny
+    assert active_version(jail, prefix) == "3.0.0"
+    # 1.0.0 was pruned: its project wheel left the store, and its unpacked files left uv's cache.
+    assert not list(store.glob("tiny-1.0.0-*.whl")) and list(store.glob("tiny-3.0.0-*.whl"))
+    assert not list(cache.rglob("tiny-1.0.0.dist-info")) and list(cache.rglob("tiny-3.0.0.dist-info"))
+    assert "tiny ok" in jail.run([str(prefix / "bin" / "tiny")]).stdout
+    jail.run([str(prefix / "bin" / "tiny-rollback")])
+    assert active_version(jail, prefix) == "2.0.0"
+
+
 def test_old_releases_are_pruned_beyond_keep(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
     prefix = tmp_path / "opt"
     for version in ("1.0.0", "2.0.0", "3.0.0"):
