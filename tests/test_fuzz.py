@@ -38,7 +38,7 @@ GOOD: dict[str, Any] = {
     "macos_min": None, "requires_python": "", "uv_version": "0.13.9", "uv_wheel": "uv.whl", "bundled_python": None,
     "tool_version": "0.1.0", "build_date": None, "scripts": [], "project_dir": ".", "script": None,
     "modified_files": [], "default_groups": None, "sync_args": [], "pin_variants": [], "direct_urls": [],
-    "packages": [], "local_packages": [], "hooks": {},
+    "packages": [], "local_packages": [], "hooks": {}, "base": None,
 }
 
 

@@ -36,6 +36,8 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "local_packages": [{"name": "pathdep", "version": "1.0", "path": "../pathdep", "editable": True,
                             "wheel": "pathdep-1.0-py3-none-any.whl", "cache_keys": None}],
         "hooks": {"post-install": ".venv/bin/demo --selftest"},
+        "base": {"name": "demo", "version": "1.2.2", "release": "1.2.2-0123456789ab",
+                 "uv_wheel": "uv-0.13.9-py3-none-manylinux_2_17_x86_64.whl", "reused": ["six.whl"]},
     }
 
 
@@ -85,6 +87,8 @@ def broken(real: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     ("name", "demo; rm -rf /", "is not allowed"),
     ("script", "../x.py", "is not allowed"),
     ("hooks", {"pre-upgrade": "x"}, "hooks.pre-upgrade"),
+    ("base.reused", ["../../etc/passwd"], "base.reused entry '../../etc/passwd' is not allowed"),
+    ("base.release", "../x", "base.release '../x' is not allowed"),
 ])
 @pytest.mark.fault("unknown, missing or mistyped manifest keys, a newer format",
                    "one line naming the key")

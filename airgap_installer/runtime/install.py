@@ -140,6 +140,10 @@ def remember_signers(prefix: Path, trust: Trust) -> None:
             out.write(data)
 
 
+class BaseMissing(InstallError):
+    """A delta file whose base release is not in the prefix (exit 4): refused before anything is written."""
+
+
 class PayloadError(InstallError):
     """The payload is not one the builder writes (exit 3): refused before anything is written."""
 
@@ -322,14 +326,15 @@ def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: 
 
 
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Path, python: str,
-                  scratch: Path, progress: Progress, log: IO[str]) -> None:
+                  scratch: Path, progress: Progress, log: IO[str], available: dict[str, Path] | None = None) -> None:
     project = release / project_path(manifest)
     meta = project / ".airgap"
     progress.step("extracting the project and its wheelhouse")
     extract_prefix(zf, "project/", release)
     prefix = release.parent.parent
     # Each wheel once per prefix: what an earlier release brought is reused (sha256-checked), not written.
-    reused, written = store.stock(zf, store.store_dir(prefix), store.expected_hashes(manifest), meta / "wheelhouse")
+    reused, written = store.stock(zf, store.store_dir(prefix), store.expected_hashes(manifest), meta / "wheelhouse",
+                                  available)
     if reused:
         progress.step(f"reused {reused} wheels the prefix already holds, wrote {written}")
     _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
@@ -366,6 +371,13 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
         check_members(zf)  # refused before anything is written
         manifest = Manifest.from_json(zf.read("manifest.json"))
     check_downgrade(prefix.resolve(), manifest, trust)
+    available: dict[str, Path] = {}
+    if manifest.base is not None:
+        try:
+            available = store.find_reused(prefix, manifest)
+        except LookupError as exc:
+            raise BaseMissing(str(exc), hint=f"install {manifest.base.describe()} first, or use the full installer "
+                              f"of {manifest.name} {manifest.version}") from exc
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
         release_id = f"{manifest.version}-{payload_sha256[:12]}"
         release = prefix / "releases" / release_id
@@ -384,7 +396,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             progress = Progress(quiet, log, terminal=sys.stdout if sys.stdout.isatty() else None)
             try:
                 try:
-                    build_release(zf, release, manifest, uv, python, scratch, progress, log)
+                    build_release(zf, release, manifest, uv, python, scratch, progress, log, available)
                 except BaseException as exc:
                     # Keep the log (a rename: it needs no space), then remove the half-made release.
                     kept = prefix / STATE / f"failed-{release_id}.log"

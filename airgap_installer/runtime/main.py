@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                                 args.allow_downgrade),
         )
         return rc
+    except install.BaseMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"tip: {exc.hint}", file=sys.stderr)
+        return 4
     except install.TrustError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"tip: {exc.hint}", file=sys.stderr)

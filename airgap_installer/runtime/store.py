@@ -77,6 +77,9 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
         want = hashes.get(name)
         if kept.is_file() and not kept.is_symlink() and want and file_sha256(kept) == want:
             reused += 1
+        elif name not in members and available and name in available:
+            _link(available[name], kept)  # found in an older release's wheelhouse: into the store
+            reused += 1
         elif name in members:
             tmp = store / f".{name}.{os.getpid()}"
             with zf.open(members[name]) as src, open(tmp, "wb") as out:
@@ -88,6 +91,28 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
             raise FileNotFoundError(f"{name} is neither in this file nor in the prefix")
         _link(kept, wheelhouse / name)
     return reused, written
+
+
+def find_reused(prefix: Path, manifest: Manifest) -> dict[str, Path]:
+    """A delta file's reused wheels, found in the prefix (its store, or an older release's wheelhouse,
+    e.g. one installed before the store existed) with the sha256 the pins name. Raises LookupError naming
+    the first one missing or different; nothing has been written then."""
+    assert manifest.base is not None
+    hashes = expected_hashes(manifest)
+    places = [store_dir(prefix), *sorted((prefix / "releases").glob("*/.airgap/wheelhouse")),
+              *sorted((prefix / "releases").glob("*/*/.airgap/wheelhouse"))]
+    found: dict[str, Path] = {}
+    for name in manifest.base.reused:
+        want = hashes.get(name)
+        for place in places:
+            candidate = place / name
+            if want and candidate.is_file() and not candidate.is_symlink() and file_sha256(candidate) == want:
+                found[name] = candidate
+                break
+        else:
+            raise LookupError(f"this delta installer upgrades {manifest.base.describe()}, and {prefix} does not "
+                              f"hold its {name}" + ("" if want else " (the pins name no sha256 for it)"))
+    return found
 
 
 def _link(src: Path, dest: Path) -> None:
