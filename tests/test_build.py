@@ -142,9 +142,17 @@ def test_warm_cache_builds_offline_and_cold_offline_names_what_is_missing(
     local_index.stop()  # the index is gone: only the cache can serve the second build
     try:
         offline = build(project, tmp_path / "b.run", "--python", PY, "--offline")
+        # A new version of the project itself is built here, offline: its wheel joins the cache.
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', 'version = "1.0.1"'))
+        (project / "uv.lock").write_text((project / "uv.lock").read_text().replace(
+            'name = "tiny"\nversion = "1.0.0"', 'name = "tiny"\nversion = "1.0.1"'))
+        bumped = build(project, tmp_path / "c.run", "--python", PY, "--offline")
     finally:
         local_index.start(port)
     assert online.read_bytes() == offline.read_bytes()
+    with zipfile.ZipFile(bumped) as zf:
+        assert "wheelhouse/tiny-1.0.1-py3-none-any.whl" in zf.namelist()
 
 
 def test_inspect_and_verify(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path,
