@@ -344,12 +344,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
         raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, sys.version_info[:3]))}",
                            hint="rebuild for this interpreter")
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
-    (meta / "bin").mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(uv, meta / "bin" / "uv")  # the header carved it inside PREFIX: same filesystem
-    except OSError:
-        shutil.copy2(uv, meta / "bin" / "uv")
-    os.chmod(meta / "bin" / "uv", 0o755)
+    store.place_uv(prefix, uv, meta / "bin" / "uv")
     uv_bin = str(meta / "bin" / "uv")
     # uv unpacks each wheel into its cache and hard-links the files into the venv. The cache is the
     # prefix's (store.py): a wheel an earlier release unpacked is linked, not unpacked again. A script's

@@ -93,6 +93,17 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
     return reused, written
 
 
+def place_uv(prefix: Path, uv: Path, dest: Path) -> None:
+    """The release's uv binary: one copy per prefix (`.airgap-installer/uv.<sha256>`), hard-linked into
+    each release that bundles the same uv, instead of 40 MB per release."""
+    kept = prefix / STATE / f"uv.{file_sha256(uv)}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.is_file() or kept.is_symlink():
+        os.replace(uv, kept)  # the header carved it inside the prefix: the same filesystem
+        os.chmod(kept, 0o755)
+    _link(kept, dest)
+
+
 def find_reused(prefix: Path, manifest: Manifest) -> dict[str, Path]:
     """A delta file's reused wheels, found in the prefix (its store, or an older release's wheelhouse,
     e.g. one installed before the store existed) with the sha256 the pins name. Raises LookupError naming
@@ -131,6 +142,9 @@ def sweep(prefix: Path, uv: str, env: dict[str, str]) -> list[str]:
         return []
     linked = {p.name for p in (prefix / "releases").glob("*/.airgap/wheelhouse/*.whl")}
     linked |= {p.name for p in (prefix / "releases").glob("*/*/.airgap/wheelhouse/*.whl")}
+    for kept in (prefix / STATE).glob("uv.*"):  # a uv no release links to any more
+        if kept.is_file() and kept.stat().st_nlink == 1:
+            kept.unlink()
     dropped = sorted(p.name for p in store.glob("*.whl") if p.name not in linked)
     for name in dropped:
         (store / name).unlink()
