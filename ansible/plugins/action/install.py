@@ -80,7 +80,7 @@ class ActionModule(ActionBase):
             path = self._connection._shell.join_path(tmpdir, os.path.basename(source))
             self._transfer_file(source, path)
             staged.append((path, final))
-        self._fixup_perms2([tmpdir] + [path for path, _ in staged])
+        self._fixup_perms2([tmpdir] + [pair[0] for pair in staged])
         if self._task.check_mode:
             return staged[0][0]
         made = self._execute_module("ansible.legacy.file", task_vars=task_vars,

@@ -37,9 +37,8 @@ def run_and_report(module, argv):
     out = dict(changed=bool(result.get("changed")), installer=result, release=result.get("release"),
                previous=result.get("previous"), rc=rc, stderr=stderr)
     if module._diff:
-        out["diff"] = dict(before="active release: %s\n" % result.get("previous"),
-                           after="active release: %s\n" % (result.get("release") if result.get("changed")
-                                                          else result.get("previous")))
+        after = result.get("release") if result.get("changed") else result.get("previous")
+        out["diff"] = dict(before="active release: %s\n" % result.get("previous"), after="active release: %s\n" % after)
     if rc != 0:
         message = result.get("message") or "the installer failed"
         if result.get("hint"):

@@ -18,10 +18,10 @@ description:
     O(cache_dir) on the host only when the host does not already hold a file with the same sha256
     there. A signature C(FILE.run.sig) beside O(src) is copied with it.
   - Installing the release that is already active changes nothing on the host and reports C(changed=false).
-  - In check mode the installer runs with C(--dry-run) (every check it makes before an install: the
-    file's integrity and signature, the host, the Python, the prefix) and writes nothing; a file the
-    host does not hold yet is copied into Ansible's temporary directory for that run only.
-  - A refusal or failure fails the task with the installer's one-line reason as RV(ignore:msg) and its
+  - In check mode the installer runs with C(--dry-run) (every check it makes before an install, that is
+    the file's integrity and signature, the host, the Python and the prefix) and writes nothing; a file
+    the host does not hold yet is copied into Ansible's temporary directory for that run only.
+  - A refusal or failure fails the task with the installer's one-line reason as C(msg) and its
     exit code as RV(rc) (1 failed and the previous release is still active, 2 usage, 3 corrupt or
     untrusted file, 4 unsuitable host).
 options:
@@ -94,13 +94,16 @@ attributes:
     description: Shows the active release before and after.
   action:
     support: full
+    description: An action plugin copies O(src) from the control node when the host lacks it.
   async:
     support: none
+    description: The installer holds a lock on the prefix; run it in the foreground.
   platform:
+    support: full
     platforms: posix
-extends_documentation_fragment: []
+    description: Any POSIX host the installer supports.
 author:
-  - airgap-installer developers
+  - airgap-installer developers (@airgap-installer)
 """
 
 EXAMPLES = r"""

@@ -13,7 +13,7 @@ module: rollback
 short_description: Make the release that was active before the current one active again
 version_added: "0.1.0"
 description:
-  - Runs C(PREFIX/bin/NAME-rollback --json) and reports its result. Each run switches: a second rollback goes forward again.
+  - "Runs C(PREFIX/bin/NAME-rollback --json) and reports its result. Each run switches: a second rollback goes forward again."
   - In check mode the helper runs with C(--dry-run) and writes nothing.
 options:
   prefix:
@@ -28,12 +28,16 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Runs the helper with C(--dry-run); nothing is written on the host.
   diff_mode:
     support: full
+    description: Shows the active release before and after.
   platform:
+    support: full
     platforms: posix
+    description: Any POSIX host the installer ran on.
 author:
-  - airgap-installer developers
+  - airgap-installer developers (@airgap-installer)
 """
 
 EXAMPLES = r"""

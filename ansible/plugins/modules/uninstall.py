@@ -13,7 +13,7 @@ module: uninstall
 short_description: Remove what an airgap-installer file installed in a prefix
 version_added: "0.1.0"
 description:
-  - Runs C(PREFIX/bin/NAME-uninstall --json): the releases, launchers, links and state the installer made go; other files in the prefix stay.
+  - "Runs C(PREFIX/bin/NAME-uninstall --json): the releases, launchers, links and state the installer made go; other files in the prefix stay."
   - In check mode the helper runs with C(--dry-run) and writes nothing.
 options:
   prefix:
@@ -28,12 +28,16 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Runs the helper with C(--dry-run); nothing is written on the host.
   diff_mode:
     support: full
+    description: Shows the active release before and after.
   platform:
+    support: full
     platforms: posix
+    description: Any POSIX host the installer ran on.
 author:
-  - airgap-installer developers
+  - airgap-installer developers (@airgap-installer)
 """
 
 EXAMPLES = r"""
