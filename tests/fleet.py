@@ -133,7 +133,7 @@ class Fleet:
                  f"    ansible_ssh_private_key_file: {self.client_key}",
                  "    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
                  " -o IdentitiesOnly=yes -o BatchMode=yes",
-                 "    ansible_python_interpreter: /usr/bin/python3",
+                 f"    ansible_python_interpreter: {python}",
                  f"    airgap_python: {python}", "  hosts:"]
         for host in self.hosts:
             lines += [f"    {host.name}:", f"      ansible_port: {host.port}", f"      airgap_prefix: {host.prefix}",
