@@ -22,6 +22,14 @@ def fuzz(session: nox.Session) -> None:
     fixed budget (3000 examples each); a crash found becomes a regression test."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/test_fuzz.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"})
+    # atheris (libFuzzer, coverage-guided) where it installs: it ships wheels for CPython <= 3.11 on Linux.
+    try:
+        session.install("atheris")
+    except Exception:  # nox raises its own CommandFailed; the reason is in the log above
+        session.log("atheris does not install for this Python: only the hypothesis fuzzing ran")
+        return
+    for target in ("manifest", "header", "payload"):
+        session.run("python", "tests/fuzz_atheris.py", target, "-runs=100000", "-rss_limit_mb=1024")
 
 
 @nox.session

@@ -24,6 +24,7 @@ from airgap_installer.build import (
     raise_build_problems,
 )
 from airgap_installer.cache import Cache, default_cache_dir
+from airgap_installer.delta import read_base, split_wheelhouse
 from airgap_installer.errors import ProjectError, UsageError
 from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
@@ -59,7 +60,7 @@ from airgap_installer.sbom import make_sbom
 from airgap_installer.signing import sign
 from airgap_installer.sources import Tree, for_target, launcher_scripts, local_projects, source_tree, stage
 from airgap_installer.target import Target
-from airgap_installer.uvbin import target_uv_wheel
+from airgap_installer.uvbin import target_uv_wheel, uv_binary_sha256
 from airgap_installer.uvwheels import UV_VERSION
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,10 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
     wheelhouse = sorted({a.filename: a for _, a in installs}.values(), key=lambda a: a.filename)
+    base, carried, carry_uv = None, wheelhouse, True
+    if request.delta_from is not None:
+        old, old_release = read_base(request.delta_from)
+        base, carried, carry_uv = split_wheelhouse(old, old_release, project.name, uv_wheel.filename, wheelhouse)
     floor = os_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
     if any(f"linux_{target.platform.arch}" in a.filename for a in wheelhouse) and target.platform.libc == "glibc":
         # Compiled here (a local build is tagged linux_<arch>): it may need this machine's glibc.
@@ -251,6 +256,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
             for s in plan.steps),
         local_packages=local_records(local_built, repo_locals, repo),
         hooks={k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
+        base=base,
     )
     try:  # what the runtime will read: fail here, not on the target
         Manifest.from_dict(manifest.to_dict())
@@ -272,13 +278,18 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         python_json_head=python.download_json()[0] if python else "",
         python_json_tail=python.download_json()[1] if python else "",
         license_text=license_text(project),
+        delta_of=base.describe() if base else "",
+        delta_note=f"reuses {len(base.reused)} of its {len(wheelhouse)} wheels" + ("" if carry_uv else " and its uv")
+        if base else "",
+        uv_sha256="" if carry_uv else uv_binary_sha256(cache.path(uv_wheel.sha256)),
+        hooks="; ".join(f"{k}: {v}" for k, v in sorted(manifest.hooks.items())).replace("\n", "\\n"),
     )
     sbom = make_sbom(name=manifest.name, version=manifest.version, installs=origins(plan, installs),
                      wheel_path=lambda a: cache.path(a.sha256), uv=uv_wheel, uv_version=UV_VERSION,
                      python=(python.key, python.artifact) if python else None, build_date=build_date)
     output.with_name(output.name + ".sig").unlink(missing_ok=True)  # a signature of an earlier file would lie
-    size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python,
-                               sbom.encode())
+    size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, carried, epoch, python,
+                               sbom.encode(), carry_uv=carry_uv)
     if request.sbom:
         output.with_name(output.name + ".cdx.json").write_text(sbom, encoding="utf-8")
     if request.sign is not None:

@@ -83,6 +83,10 @@ class HeaderFields:
     python_json_head: str = ""
     python_json_tail: str = ""
     license_text: str = ""  # shown and accepted before installing; "" when the project sets none
+    hooks: str = ""  # the pre-/post-install commands, one line, shown by --info before anyone runs them
+    delta_of: str = ""  # a delta file's base ("tiny 1.0.0-<sha12>"); "" for a full file
+    delta_note: str = ""  # what a delta file reuses, for --info
+    uv_sha256: str = ""  # the uv binary's sha256: a delta file without uv finds the prefix's copy by it
 
 
 ZERO_SHA256 = "0" * 64
@@ -111,6 +115,10 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "BUILD_DATE_Q": shell_quote(fields.build_date),
         "SCRIPTS_Q": shell_quote(fields.scripts),
         "MODIFIED_Q": shell_quote(fields.modified),
+        "HOOKS_Q": shell_quote(fields.hooks),
+        "DELTA_OF_Q": shell_quote(fields.delta_of),
+        "DELTA_NOTE_Q": shell_quote(fields.delta_note),
+        "UV_SHA256_Q": shell_quote(fields.uv_sha256),
         "PYTHON_ARCHIVE_Q": shell_quote(fields.python_archive),
         "PYTHON_KEY_Q": shell_quote(fields.python_key),
         "PYTHON_FULL_Q": shell_quote(fields.python_full),

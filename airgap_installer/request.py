@@ -75,6 +75,7 @@ class BuildRequest:
     sign: Path | None = None  # an OpenSSH private key: each file gets FILE.run.sig
     sbom: bool = False  # also write the SBOM beside each file (FILE.run.cdx.json); it is always inside
     split_size: int | None = None  # cut each file into parts of at most this many bytes (FAT32: 4G)
+    delta_from: Path | None = None  # an earlier installer (or its manifest.json): carry only what it lacks
 
 
 def default_python(project: Project) -> str:
@@ -180,6 +181,12 @@ def check_config(request: BuildRequest, project: Project, *, several: bool) -> N
     if request.split_size is not None and request.split_size <= 1 << 16:
         raise UsageError(f"--split-size {request.split_size}: a part must hold more than 64 KiB",
                          hint="e.g. --split-size 4G (FAT32) or 700M")
+    if request.delta_from is not None and several:
+        raise UsageError("--delta-from builds one target's file: an earlier installer is of one target",
+                         hint="build the delta with one --python and one --python-platform")
+    if request.delta_from is not None and not request.delta_from.is_file():
+        raise UsageError(f"--delta-from {request.delta_from}: no such file",
+                         hint="pass the earlier .run file, or the manifest.json from `sh OLD.run --extract DIR`")
     if request.sign is not None and not request.sign.is_file():
         raise UsageError(f"--sign {request.sign}: no such key file", hint="ssh-keygen -t ed25519 -f release-key")
     out = request.output

@@ -40,10 +40,11 @@ def runtime_files() -> list[tuple[str, bytes]]:
 
 def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree: Tree, cache: Cache,
                    uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None,
-                   python: PythonArchive | None, sbom: bytes) -> tuple[int, str]:
+                   python: PythonArchive | None, sbom: bytes, carry_uv: bool = True) -> tuple[int, str]:
+    """`carry_uv=False`: a delta file whose base has this uv (the header takes the prefix's copy)."""
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
-    placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64),
-                   Member(SBOM, 0, 0, 0, 0, 0, 0o644, "0" * 64)]
+    placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64)] if carry_uv else []
+    placeholder.append(Member(SBOM, 0, 0, 0, 0, 0, 0o644, "0" * 64))
     if python:
         placeholder.append(Member(fields.python_archive, 0, 0, 0, 0, 0, 0o644, "0" * 64))
     header_len = len(render(fields, payload_offset=0, payload_size=0, payload_sha256="0" * 64,
@@ -54,12 +55,14 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
         with os.fdopen(fd, "w+b") as f:
             f.write(b"\0" * header_len)
             zw = ZipWriter(f, epoch)
-            with uv_binary.wheel.open("rb") as src:
-                src.seek(uv_binary.data_offset)
-                uv_member = zw.add_raw("bin/uv", src, method=uv_binary.method, crc=uv_binary.crc,
-                                       compress_size=uv_binary.compress_size, file_size=uv_binary.file_size,
-                                       mode=0o755, align=ALIGN)
-            carved = [uv_member, zw.add_bytes(SBOM, sbom)]  # stored: `sh FILE.run --sbom` carves it
+            carved = []
+            if carry_uv:
+                with uv_binary.wheel.open("rb") as src:
+                    src.seek(uv_binary.data_offset)
+                    carved.append(zw.add_raw("bin/uv", src, method=uv_binary.method, crc=uv_binary.crc,
+                                             compress_size=uv_binary.compress_size, file_size=uv_binary.file_size,
+                                             mode=0o755, align=ALIGN))
+            carved.append(zw.add_bytes(SBOM, sbom))  # stored: `sh FILE.run --sbom` carves it
             if python:
                 # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
                 carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN,

@@ -1,6 +1,6 @@
 #!/bin/sh
-[ $(($(wc -c <"$0"))) = $((@@TOTAL_SIZE@@)) ] || { echo "error: $0 is truncated or has bytes appended" >&2
-echo "tip: copy the installer again" >&2; case " $* " in *" --json "*) echo '{"changed": false, "action": "refused", "release": null, "previous": null, "version": null, "prefix": null, "exit_code": 3, "message": "the installer is truncated or has bytes appended", "hint": "copy the installer again", "dry_run": false}' ;; esac; exit 3; }
+[ $(($(wc -c <"$0"))) = $((@@TOTAL_SIZE@@)) ] || { printf 'error: %s is truncated or has bytes appended\ntip: copy the installer again\n' "$0" >&2; case " $* " in *" --json "*) echo '{"changed": false, "action": "refused", "release": null, "previous": null, "version": null, "prefix": null, "exit_code": 3, "message": "the installer is truncated or has bytes appended", "hint": "copy the installer again", "dry_run": false}' ;; esac; exit 3; }
+# Line 2 (one whole line, so a cut after it is refused with exit 3) checks the size before sh reads on.
 # sha256 of this whole file with these 64 digits as zeros: @@FILE_SHA256@@
 # @@NAME@@ @@VERSION@@ installer, made by airgap-installer @@TOOL_VERSION@@ (do not edit: every byte of
 # this file is checked against the sha256 above before anything is written).
@@ -26,6 +26,11 @@ UV_VERSION=@@UV_VERSION_Q@@
 BUILD_DATE=@@BUILD_DATE_Q@@
 SCRIPTS=@@SCRIPTS_Q@@
 MODIFIED=@@MODIFIED_Q@@
+HOOKS=@@HOOKS_Q@@
+# A delta file carries only what its base release lacks; the base must be installed in the prefix.
+DELTA_OF=@@DELTA_OF_Q@@
+DELTA_NOTE=@@DELTA_NOTE_Q@@
+UV_SHA256=@@UV_SHA256_Q@@
 # A bundled interpreter (python-build-standalone), installed by uv from a one-entry download list.
 PYTHON_ARCHIVE=@@PYTHON_ARCHIVE_Q@@
 PYTHON_KEY=@@PYTHON_KEY_Q@@
@@ -393,7 +398,18 @@ payload sha256:  $PAYLOAD_SHA256
 payload size:    $PAYLOAD_SIZE bytes
 scripts:         $SCRIPTS
 changed files:   $MODIFIED
+hooks:           ${HOOKS:-none}
 EOF
+    if [ -n "$DELTA_OF" ]; then echo "delta of:        $DELTA_OF ($DELTA_NOTE; install it first)"; fi
+}
+
+base_uv() { # a delta file that carries no uv: the base release's copy, found by its sha256
+    for f in "$PREFIX"/releases/*/.airgap/bin/uv "$PREFIX"/releases/*/*/.airgap/bin/uv; do
+        [ -f "$f" ] && [ ! -L "$f" ] || continue
+        if [ "$(sha256_stream < "$f")" = "$UV_SHA256" ]; then echo "$f"; return 0; fi
+    done
+    die 4 "this delta installer upgrades $DELTA_OF, which is not installed in $PREFIX (no uv $UV_VERSION there)" \
+        "install $DELTA_OF first, or use the full installer of $NAME $VERSION"
 }
 
 plan_install() { # the runtime says what an install would do; the run stops here when it writes nothing
@@ -507,6 +523,11 @@ main() {
     accept_license
     [ "$DRY_RUN" = 1 ] || confirm
     check_prefix_owner
+    if [ -n "$DELTA_OF" ]; then  # before anything is written: the base must be there
+        [ -d "$PREFIX/releases" ] || die 4 "this delta installer upgrades $DELTA_OF, and $PREFIX holds no release" \
+            "install $DELTA_OF first, or use the full installer of $NAME $VERSION"
+        case "$MEMBERS" in *" bin/uv"*) ;; *) uv_from=$(base_uv) || exit $? ;; esac
+    fi
     plan_install
     mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
     [ -w "$PREFIX" ] || die 1 "$PREFIX is not writable" "choose a writable --prefix"
@@ -519,7 +540,7 @@ main() {
     trap 'rm -rf "$work"' EXIT
     trap 'rm -rf "$work"; exit 130' INT
     trap 'rm -rf "$work"; exit 143' TERM
-    carve bin/uv "$work/uv"
+    if [ -n "${uv_from:-}" ]; then cp "$uv_from" "$work/uv"; else carve bin/uv "$work/uv"; fi
     chmod 755 "$work/uv"
     "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \
         "choose a --prefix on a filesystem that allows executables"

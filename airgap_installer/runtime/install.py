@@ -5,8 +5,9 @@ Layout (DESIGN.md):
     PREFIX/bin/<script>                            launchers that resolve through `current`
     PREFIX/current -> releases/<version>-<sha12>   switched by renaming a symlink
     PREFIX/releases/<id>/                          the project: pyproject.toml, uv.lock, uv.toml, .venv
-    PREFIX/releases/<id>/[<project dir>/].airgap/  wheelhouse, pins, manifest, uv, install.log, uv-cache,
-                                                   airgap_runtime (this code, for airgap-sync)
+    PREFIX/releases/<id>/[<project dir>/].airgap/  wheelhouse (hard links into the store), pins, manifest,
+                                                   uv, install.log, airgap_runtime (for airgap-sync)
+    PREFIX/.airgap-installer/wheels, uv-cache      the store: each wheel once, unpacked once (store.py)
     PREFIX/.airgap-installer/failed-<id>.log       the log of an install that failed
 A release is built in place (venvs are not relocatable) and marked complete last; a failed build is
 removed, so `current` only ever points at a complete release.
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import status, uvrecords
+from . import status, store, uvrecords
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
 from .manifest import Manifest, ManifestError
 from .result import Result
@@ -138,6 +139,10 @@ def remember_signers(prefix: Path, trust: Trust) -> None:
         fd = os.open(record, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+
+
+class BaseMissing(InstallError):
+    """A delta file whose base release is not in the prefix (exit 4): refused before anything is written."""
 
 
 class PayloadError(InstallError):
@@ -288,7 +293,7 @@ def run_hook(name: str, manifest: Manifest, release: Path, project: Path, env: d
 
 
 def build_project_env(manifest: Manifest, project: Path, uv_bin: str, python: str, pins: list[str],
-                      env: dict[str, str], progress: Progress, log: IO[str]) -> None:
+                      env: dict[str, str], progress: Progress, log: IO[str], prefix: Path) -> None:
     """The project's .venv: the pins from the wheelhouse (the local packages' wheels too), recorded as uv
     records its own installs, then `uv sync --locked` as a check that changes nothing."""
     meta = project / ".airgap"
@@ -297,7 +302,8 @@ def build_project_env(manifest: Manifest, project: Path, uv_bin: str, python: st
     venv_python = str(project / ".venv" / "bin" / "python")
     if pins:
         progress.step(f"installing {len(pins)} locked packages from the wheelhouse")
-        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
+        # The store's path, not the release's links to it: uv's cache knows wheels by this directory.
+        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(store.store_dir(prefix)),
              "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
             cwd=project, env=env, log=log)
     record_sources(project)
@@ -321,13 +327,17 @@ def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: 
 
 
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Path, python: str,
-                  scratch: Path, progress: Progress, log: IO[str]) -> None:
+                  scratch: Path, progress: Progress, log: IO[str], available: dict[str, Path] | None = None) -> None:
     project = release / project_path(manifest)
     meta = project / ".airgap"
     progress.step("extracting the project and its wheelhouse")
     extract_prefix(zf, "project/", release)
-    extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
-    (meta / "wheelhouse").mkdir(parents=True, exist_ok=True)  # uv.toml's find-links names it, even empty
+    prefix = release.parent.parent
+    # Each wheel once per prefix: what an earlier release brought is reused (sha256-checked), not written.
+    reused, written = store.stock(zf, store.store_dir(prefix), store.expected_hashes(manifest), meta / "wheelhouse",
+                                  available)
+    if reused:
+        progress.step(f"reused {reused} wheels the prefix already holds, wrote {written}")
     _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
     extract_prefix(zf, "airgap_runtime/", meta / "airgap_runtime")  # for PREFIX/bin/airgap-sync
     pins = manifest.pins_for(tuple(sys.version_info[:3]))  # the header runs us with the target's Python
@@ -342,15 +352,15 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
         shutil.copy2(uv, meta / "bin" / "uv")
     os.chmod(meta / "bin" / "uv", 0o755)
     uv_bin = str(meta / "bin" / "uv")
-    # uv unpacks each wheel into its cache and hard-links the files into the venv. That cache stays
-    # with the release (no data of its own, only directory entries: ~2% of the venv on ext4) and goes
-    # when the release goes: deleting its 76,000 entries took 1.9 s of a 16 s install of 281 packages.
-    env = clean_env(scratch, meta / "uv-cache")
+    # uv unpacks each wheel into its cache and hard-links the files into the venv. The cache is the
+    # prefix's (store.py): a wheel an earlier release unpacked is linked, not unpacked again. A script's
+    # environment lives in its release's own cache (uv keeps it there).
+    env = clean_env(scratch, meta / "uv-cache" if manifest.script else store.cache_dir(prefix))
     run_hook("pre-install", manifest, release, project, env, progress, log)
     if manifest.script:
         build_script_env(manifest.script, project, uv_bin, python, env, progress, log)
     else:
-        build_project_env(manifest, project, uv_bin, python, pins, env, progress, log)
+        build_project_env(manifest, project, uv_bin, python, pins, env, progress, log, prefix)
     run_hook("post-install", manifest, release, project, env, progress, log)
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
@@ -362,11 +372,23 @@ def read_checked(run_file: Path) -> Manifest:
         return Manifest.from_json(zf.read("manifest.json"))
 
 
+def find_base(prefix: Path, manifest: Manifest) -> dict[str, Path]:
+    """A delta file's reused wheels, found in the prefix and checked (read only); BaseMissing when absent."""
+    if manifest.base is None:
+        return {}
+    try:
+        return store.find_reused(prefix, manifest)
+    except LookupError as exc:
+        raise BaseMissing(str(exc), hint=f"install {manifest.base.describe()} first, or use the full installer "
+                          f"of {manifest.name} {manifest.version}") from exc
+
+
 def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
             keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust()) -> Result:
     prefix = prefix.resolve()
     manifest = read_checked(run_file)
     check_downgrade(prefix, manifest, trust)
+    available = find_base(prefix, manifest)
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
         plan = status.plan(prefix, manifest, payload_sha256)  # under the lock: another install may have run
         release_id = plan.release
@@ -401,7 +423,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             progress = Progress(quiet, log, terminal=sys.stdout if sys.stdout.isatty() else None)
             try:
                 try:
-                    build_release(zf, release, manifest, uv, python, scratch, progress, log)
+                    build_release(zf, release, manifest, uv, python, scratch, progress, log, available)
                 except BaseException as exc:
                     # Keep the log (a rename: it needs no space), then remove the half-made release.
                     kept = prefix / STATE / f"failed-{release_id}.log"
@@ -416,8 +438,15 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 activate(prefix, release_id, manifest, link_bin)
                 remember_signers(prefix, trust)
                 progress.step(f"installed {manifest.name} {manifest.version} into {prefix}")
-                for old in prune(prefix, keep):
+                removed = prune(prefix, keep)
+                for old in removed:
                     progress.step(f"removed old release {old}")
+                if removed:
+                    uv_now = str(release / project_path(manifest) / ".airgap" / "bin" / "uv")
+                    dropped = store.sweep(prefix, uv_now, clean_env(scratch, store.cache_dir(prefix)))
+                    shutil.rmtree(scratch, ignore_errors=True)
+                    if dropped:
+                        progress.step(f"dropped {len(dropped)} wheels no release uses")
             finally:
                 progress.close()  # ends the live line before anything else is printed
         if not quiet:

@@ -77,6 +77,8 @@ def _guarded(run_file: Path, prefix: Path, dry_run: bool, work: Callable[[], Res
     """Run an install or a plan; every failure becomes a Result with its exit code."""
     try:
         return work()
+    except install.BaseMissing as exc:  # a delta file whose base release is not in the prefix
+        return _stopped(run_file, prefix, 4, str(exc), exc.hint, dry_run)
     except install.TrustError as exc:
         return _stopped(run_file, prefix, 3, str(exc), exc.hint, dry_run)
     except (ManifestError, install.PayloadError, zipfile.BadZipFile) as exc:
@@ -99,6 +101,8 @@ def _plan(run_file: Path, args: argparse.Namespace) -> Result | None:
     manifest = install.read_checked(run_file)
     install.check_downgrade(prefix, manifest, install.Trust(None, args.signed_by, args.allow_downgrade))
     plan = status.plan(prefix, manifest, args.payload_sha256)
+    if plan.changes and plan.action != "activated":
+        install.find_base(prefix, manifest)  # a delta file's wheels must be in the prefix (read only)
     if not args.dry_run and plan.changes:
         return None
     return Result(plan.changes, plan.action, plan.release, plan.previous, manifest.version, str(prefix), 0,
