@@ -50,7 +50,8 @@ def fleet(session: nox.Session) -> None:
     ansible-lint and the parts of `ansible-test sanity` that run offline (docs/testing.md)."""
     session.install("-e", ".[test]", *FLEET_TOOLS)
     session.run("pytest", "-m", "fleet", *session.posargs)
-    session.run("python", "scripts/fleet_lint.py")
+    # ansible-test keeps the venvs of its sanity tests in HOME/.ansible: keep them with the session.
+    session.run("python", "scripts/fleet_lint.py", "--home", f"{session.virtualenv.location}/ansible-test-home")
 
 
 @nox.session
