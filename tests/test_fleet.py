@@ -6,7 +6,7 @@ Hosts h1, h2, h3 are healthy; `ro` has its prefix on a read-only mount. One stor
 mode writes nothing; the first run changes the healthy hosts and fails `ro` with the installer's own
 line; the second run changes nothing; the example rollout playbook (docs/examples/fleet-rollout.yml)
 upgrades to v2 canary first, and rolls h3 back to v1 when its check fails; the rollback module returns
-h1 to v1."""
+h1 to v1; the uninstall module empties h2 (check mode first), and a second uninstall has nothing to do."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def ansible_env(fleet: Fleet) -> dict[str, str]:
         "ANSIBLE_LOCAL_TEMP": str(fleet.root / "ansible-local"),
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(fleet.root / "cp"),
         "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_PIPELINING": "True",  # one SSH round trip per module instead of four
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
@@ -170,8 +171,9 @@ def test_fleet_rollout(fleet: Fleet, builds: dict[str, Path], ansible_env: dict[
     rollout = ["ansible-playbook", "-i", str(inventory), str(playbook),
                "-e", f"airgap_installer_file={builds['2.0.0']}", "-e", "airgap_hosts=h1:h2:h3"]
     before = snapshot(fleet)
-    checked = fleet.run([*rollout, "--check"], env=env, check=False)
+    checked = fleet.run([*rollout, "--check", "--diff"], env=env, check=False)
     assert recap(checked.stdout)["h1"]["changed"] == 1, checked.stdout
+    assert f"-active release: {v1_release}\n+active release: 2.0.0-" in checked.stdout  # --diff
     assert snapshot(fleet) == before
     assert {active(fleet, h) for h in HEALTHY} == {v1_release}
 
@@ -189,3 +191,18 @@ def test_fleet_rollout(fleet: Fleet, builds: dict[str, Path], ansible_env: dict[
                  hosts=("h1",))
     assert back["h1"]["changed"] is True and back["h1"]["installer"]["action"] == "rolled-back", back["h1"]
     assert back["h1"]["release"] == v1_release and active(fleet, "h1") == v1_release
+
+    # Uninstall h2: check mode touches nothing; then it goes; a second run has nothing to do.
+    before = snapshot(fleet)
+    would_go = adhoc(fleet, env, inventory, "tree-uninstall-check", "airgap.installer.uninstall",
+                     "prefix={{ airgap_prefix }}", "--check", hosts=("h2",))
+    assert would_go["h2"]["installer"]["dry_run"] is True and would_go["h2"]["previous"] == v2_release
+    assert snapshot(fleet) == before
+    gone = adhoc(fleet, env, inventory, "tree-uninstall", "airgap.installer.uninstall", "prefix={{ airgap_prefix }}",
+                 hosts=("h2",))
+    assert gone["h2"]["changed"] is True and gone["h2"]["installer"]["action"] == "uninstalled"
+    h2 = next(h for h in fleet.hosts if h.name == "h2")
+    assert not h2.prefix.exists()
+    again = adhoc(fleet, env, inventory, "tree-uninstall-2", "airgap.installer.uninstall", "prefix={{ airgap_prefix }}",
+                  hosts=("h2",))
+    assert again["h2"]["changed"] is False and again["h2"]["rc"] == 0
