@@ -6,13 +6,16 @@ Hosts h1, h2, h3 are healthy; `ro` has its prefix on a read-only mount. One stor
 mode writes nothing; the first run changes the healthy hosts and fails `ro` with the installer's own
 line; the second run changes nothing; the example rollout playbook (docs/examples/fleet-rollout.yml)
 upgrades to v2 canary first, and rolls h3 back to v1 when its check fails; the rollback module returns
-h1 to v1; the uninstall module empties h2 (check mode first), and a second uninstall has nothing to do."""
+h1 to v1; the uninstall module empties h2 (check mode first), and a second uninstall has nothing to do;
+a signed file installs on h2 with `trust`, and the same file with a forged signature is refused (exit 3)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,12 +55,30 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex, builder_cache: Path) -> dict[str, Path]:
+def builds(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex,
+           builder_cache: Path) -> dict[str, Path]:
+    """tiny 1.0.0 and 2.0.0; 2.0.0 signed (with allowed_signers), and the same file with another key's
+    signature. Every file is named tiny.run, as a site would name its releases' files."""
     root = tmp_path_factory.mktemp("fleet-builds")
-    out = {}
+    keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", ""]
+    subprocess.run([*keygen, "-C", "release", "-f", str(root / "release")], check=True)
+    subprocess.run([*keygen, "-C", "other", "-f", str(root / "other")], check=True)
+    allowed = root / "allowed_signers"
+    allowed.write_text(f'release namespaces="airgap-installer" {(root / "release.pub").read_text()}')
+    out = {"allowed_signers": allowed}
     for version, deps in (("1.0.0", ("alpha", "beta<2")), ("2.0.0", ("alpha", "beta<2", "gamma"))):
         project = make_tiny(root, local_index, version=version, deps=deps, directory=f"tiny-{version}")
         out[version] = build(project, root / "out" / version / "tiny.run", "--python", PY)
+    out["signed"] = root / "signed" / "tiny.run"
+    out["signed"].parent.mkdir()
+    shutil.copy(out["2.0.0"], out["signed"])
+    subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-f", str(root / "release"), "-n", "airgap-installer",
+                    str(out["signed"])], check=True)
+    out["forged"] = root / "forged" / "tiny.run"
+    out["forged"].parent.mkdir()
+    shutil.copy(out["2.0.0"], out["forged"])
+    subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-f", str(root / "other"), "-n", "airgap-installer",
+                    str(out["forged"])], check=True)
     return out
 
 
@@ -206,3 +227,15 @@ def test_fleet_rollout(fleet: Fleet, builds: dict[str, Path], ansible_env: dict[
     again = adhoc(fleet, env, inventory, "tree-uninstall-2", "airgap.installer.uninstall", "prefix={{ airgap_prefix }}",
                   hosts=("h2",))
     assert again["h2"]["changed"] is False and again["h2"]["rc"] == 0
+
+    # Signed: FILE.run.sig travels beside the file; each is copied only when the host's differs.
+    signed = (f"src={builds['signed']} prefix={{{{ airgap_prefix }}}} python={{{{ airgap_python }}}} "
+              f"cache_dir={{{{ airgap_cache_dir }}}} trust={builds['allowed_signers']}")
+    trusted = adhoc(fleet, env, inventory, "tree-signed", "airgap.installer.install", signed, hosts=("h2",))
+    assert trusted["h2"]["installer"]["action"] == "installed" and trusted["h2"]["copied"] is True, trusted["h2"]
+    assert (h2.cache_dir / "tiny.run.sig").read_bytes() == builds["signed"].with_suffix(".run.sig").read_bytes()
+    forged = adhoc(fleet, env, inventory, "tree-forged", "airgap.installer.install",
+                   signed.replace(str(builds["signed"]), str(builds["forged"])), hosts=("h2",))
+    assert forged["h2"]["rc"] == 3 and forged["h2"]["copied"] is True, forged["h2"]  # only the .sig differed
+    assert forged["h2"]["msg"] == f"{h2.cache_dir / 'tiny.run'} is not signed by a key in {builds['allowed_signers']}"
+    assert active(fleet, "h2") == trusted["h2"]["release"]

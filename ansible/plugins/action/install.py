@@ -47,11 +47,17 @@ class ActionModule(ActionBase):
             digest = sha256_of(local)
             cache_dir = args.get("cache_dir") or "/var/tmp/airgap-installer"
             dest = self._connection._shell.join_path(cache_dir, os.path.basename(local))
-            have = self._remote_sha256(dest, task_vars)
-            copied = have != digest
+            pairs = [(local, dest)]
+            if os.path.isfile(local + ".sig"):  # the signature travels beside the file
+                pairs.append((local + ".sig", dest + ".sig"))
+            stale = [(source, final) for source, final in pairs
+                     if self._remote_sha256(final, task_vars) != (digest if source == local else sha256_of(source))]
+            copied = bool(stale)
             path = dest
-            if copied:
-                path = self._stage(local, dest, cache_dir, task_vars)
+            if stale and self._task.check_mode:  # both, side by side, in the task's temporary directory
+                path = self._stage(pairs, cache_dir, task_vars)
+            elif stale:
+                self._stage(stale, cache_dir, task_vars)
             args.update(src=path, remote_src=True, sha256=digest)
             module_result = self._execute_module(MODULE, module_args=args, task_vars=task_vars)
             module_result["copied"] = copied
@@ -68,15 +74,12 @@ class ActionModule(ActionBase):
         info = stat.get("stat") or {}
         return info.get("checksum") if info.get("exists") and info.get("isreg") else None
 
-    def _stage(self, local, dest, cache_dir, task_vars):
-        """Put the file (and its .sig) on the host: into cache_dir, or, in check mode, only into Ansible's
-        temporary directory for this task (removed when the task ends). Returns the host's path."""
+    def _stage(self, pairs, cache_dir, task_vars):
+        """Put files on the host: into cache_dir, or, in check mode, only into Ansible's temporary
+        directory for this task (removed when the task ends). Returns the first file's temporary path."""
         tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
-        files = [(local, dest)]
-        if os.path.isfile(local + ".sig"):
-            files.append((local + ".sig", dest + ".sig"))
         staged = []
-        for source, final in files:
+        for source, final in pairs:
             path = self._connection._shell.join_path(tmpdir, os.path.basename(source))
             self._transfer_file(source, path)
             staged.append((path, final))
@@ -91,5 +94,5 @@ class ActionModule(ActionBase):
             moved = self._execute_module("ansible.legacy.copy", task_vars=task_vars, module_args=dict(
                 src=path, dest=final, remote_src=True, mode="0644"))
             if moved.get("failed"):
-                raise AnsibleError("cannot copy the installer to %s: %s" % (final, moved.get("msg")))
-        return dest
+                raise AnsibleError("cannot copy %s to the host's %s: %s" % (os.path.basename(path), final, moved.get("msg")))
+        return staged[0][0]
