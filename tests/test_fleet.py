@@ -7,7 +7,8 @@ mode writes nothing; the first run changes the healthy hosts and fails `ro` with
 line; the second run changes nothing; the example rollout playbook (docs/examples/fleet-rollout.yml)
 upgrades to v2 canary first, and rolls h3 back to v1 when its check fails; the rollback module returns
 h1 to v1; the uninstall module empties h2 (check mode first), and a second uninstall has nothing to do;
-a signed file installs on h2 with `trust`, and the same file with a forged signature is refused (exit 3)."""
+a signed file installs on h2 with `trust`, and the same file with a forged signature is refused (exit 3);
+with remote_src, the v2 file h3 already holds makes its complete v2 release active again (`activated`)."""
 
 from __future__ import annotations
 
@@ -239,3 +240,11 @@ def test_fleet_rollout(fleet: Fleet, builds: dict[str, Path], ansible_env: dict[
     assert forged["h2"]["rc"] == 3 and forged["h2"]["copied"] is True, forged["h2"]  # only the .sig differed
     assert forged["h2"]["msg"] == f"{h2.cache_dir / 'tiny.run'} is not signed by a key in {builds['allowed_signers']}"
     assert active(fleet, "h2") == trusted["h2"]["release"]
+
+    # remote_src: h3 holds v2 in its cache from the rollout, and v2's release from before its rollback.
+    h3 = next(h for h in fleet.hosts if h.name == "h3")
+    on_host = (f"src={h3.cache_dir / 'tiny.run'} remote_src=true prefix={{{{ airgap_prefix }}}} "
+               "python={{ airgap_python }}")
+    again_v2 = adhoc(fleet, env, inventory, "tree-remote", "airgap.installer.install", on_host, hosts=("h3",))
+    assert again_v2["h3"]["installer"]["action"] == "activated" and "copied" not in again_v2["h3"], again_v2["h3"]
+    assert active(fleet, "h3") == v2_release and again_v2["h3"]["previous"] == v1_release
