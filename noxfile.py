@@ -48,7 +48,8 @@ FLEET_TOOLS = ("ansible-core>=2.19,<2.20", "ansible-lint>=26,<27")
 def fleet(session: nox.Session) -> None:
     """The Ansible collection (ansible/) with the real engine against real SSH hosts (Debian's
     openssh-server, started by the test on loopback ports in a network namespace; needs root), then
-    ansible-lint and the parts of `ansible-test sanity` that run offline (docs/testing.md)."""
+    ansible-lint (production profile) and every `ansible-test sanity` test, --local (docs/testing.md).
+    ansible-core 2.19 wants Python 3.11+ on the controller (the session's interpreter)."""
     session.install("-e", ".[test]", *FLEET_TOOLS)
     session.run("pytest", "-m", "fleet", *session.posargs)
     # ansible-test keeps the venvs of its sanity tests in HOME/.ansible: keep them with the session.
