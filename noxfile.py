@@ -5,7 +5,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "aarch64", "fuzz", "lint", "typecheck"]
+nox.options.sessions = ["tests", "aarch64", "fleet", "fuzz", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -13,7 +13,7 @@ nox.options.reuse_existing_virtualenvs = True
 def tests(session: nox.Session) -> None:
     """The whole suite: unit tests and end-to-end installs in a no-network jail."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "not aarch64", *session.posargs)
+    session.run("pytest", "-m", "not aarch64 and not fleet", *session.posargs)
 
 
 @nox.session
@@ -38,6 +38,22 @@ def aarch64(session: nox.Session) -> None:
     Debian's qemu-user-static, binfmt-support and debootstrap; .ci/run installs them)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "aarch64", *session.posargs)
+
+
+# The versions the collection was tested and linted with (ansible/tests/sanity/ignore-2.19.txt names one).
+FLEET_TOOLS = ("ansible-core>=2.19,<2.20", "ansible-lint>=26,<27")
+
+
+@nox.session
+def fleet(session: nox.Session) -> None:
+    """The Ansible collection (ansible/) with the real engine against real SSH hosts (Debian's
+    openssh-server, started by the test on loopback ports in a network namespace; needs root), then
+    ansible-lint (production profile) and every `ansible-test sanity` test, --local (docs/testing.md).
+    ansible-core 2.19 wants Python 3.11+ on the controller (the session's interpreter)."""
+    session.install("-e", ".[test]", *FLEET_TOOLS)
+    session.run("pytest", "-m", "fleet", *session.posargs)
+    # ansible-test keeps the venvs of its sanity tests in HOME/.ansible: keep them with the session.
+    session.run("python", "scripts/fleet_lint.py", "--home", f"{session.virtualenv.location}/ansible-test-home")
 
 
 @nox.session

@@ -25,7 +25,7 @@ def read_header(path: Path) -> dict[str, Any]:
             head = f.read(256 * 1024)
     except OSError as exc:
         raise InstallerFileError(f"cannot read {path}: {exc.strerror}") from exc
-    if not head.startswith(b"#!/bin/sh\n") or _MARK not in head[:512]:
+    if not head.startswith(b"#!/bin/sh\n") or _MARK not in head[:1024]:  # line 5 (line 3 grew: --json)
         raise InstallerFileError(f"{path} is not an airgap-installer file")
     fields: dict[str, Any] = {}
     for m in _FIELD.finditer(head):  # the first assignment of each, as the shell reads them (a license

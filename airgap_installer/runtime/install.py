@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import store, uvrecords
+from . import status, store, uvrecords
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
 from .manifest import Manifest, ManifestError
+from .result import Result
 
 
 class InstallError(Exception):
@@ -359,30 +360,56 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
 
-def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
-            keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust()) -> int:
-    prefix = prefix.resolve()
+def read_checked(run_file: Path) -> Manifest:
+    """The manifest of a payload whose members are all ones the builder writes; nothing is written."""
     with zipfile.ZipFile(run_file) as zf:
         check_members(zf)  # refused before anything is written
-        manifest = Manifest.from_json(zf.read("manifest.json"))
-    check_downgrade(prefix.resolve(), manifest, trust)
-    available: dict[str, Path] = {}
-    if manifest.base is not None:
-        try:
-            available = store.find_reused(prefix, manifest)
-        except LookupError as exc:
-            raise BaseMissing(str(exc), hint=f"install {manifest.base.describe()} first, or use the full installer "
-                              f"of {manifest.name} {manifest.version}") from exc
+        return Manifest.from_json(zf.read("manifest.json"))
+
+
+def find_base(prefix: Path, manifest: Manifest) -> dict[str, Path]:
+    """A delta file's reused wheels, found in the prefix and checked (read only); BaseMissing when absent."""
+    if manifest.base is None:
+        return {}
+    try:
+        return store.find_reused(prefix, manifest)
+    except LookupError as exc:
+        raise BaseMissing(str(exc), hint=f"install {manifest.base.describe()} first, or use the full installer "
+                          f"of {manifest.name} {manifest.version}") from exc
+
+
+def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
+            keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust()) -> Result:
+    prefix = prefix.resolve()
+    manifest = read_checked(run_file)
+    check_downgrade(prefix, manifest, trust)
+    available = find_base(prefix, manifest)
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
-        release_id = f"{manifest.version}-{payload_sha256[:12]}"
+        plan = status.plan(prefix, manifest, payload_sha256)  # under the lock: another install may have run
+        release_id = plan.release
         release = prefix / "releases" / release_id
         meta = release / project_path(manifest) / ".airgap"
+
+        def result(action: str, changed: bool = True) -> Result:
+            done = status.Plan(action, release_id, plan.previous)
+            return Result(changed, action, release_id, plan.previous, manifest.version, str(prefix), 0,
+                          status.message(done, manifest, prefix, dry_run=False))
+
+        if plan.action == "unchanged":
+            # Nothing is rewritten: not the release, not `current`, not the launchers. Only a prefix's
+            # first signed install records whom it trusts.
+            trusted = trust.remember is not None and not (prefix / STATE / "trusted_signers").exists()
+            remember_signers(prefix, trust)
+            done = result("unchanged", changed=trusted)
+            Progress(quiet).step(done.message)
+            return done
         clean_stale_scratch(prefix)
-        if (meta / COMPLETE).is_file():
+        if plan.action == "activated":
             activate(prefix, release_id, manifest, link_bin)
             remember_signers(prefix, trust)
-            Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
-            return 0
+            done = result("activated")
+            Progress(quiet).step(done.message)
+            return done
         if release.exists():
             shutil.rmtree(release)  # left half-made by an interrupted install
         scratch = prefix / STATE / f"run.{os.getpid()}"
@@ -420,6 +447,4 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
         if not quiet:
             script = manifest.scripts[0] if manifest.scripts else "python"
             print(f"run it with: cd {prefix}/current && {prefix}/bin/uv run {script}")
-    return 0
-
-
+    return result(plan.action)
