@@ -48,6 +48,11 @@ def expected_hashes(manifest: Manifest) -> dict[str, str]:
             if p.file and p.version and (h := by_pin.get((_canon(p.name), p.version)))}
 
 
+def wheels_of(manifest: Manifest) -> set[str]:
+    """The wheel files one target's manifest installs (a fat file carries other targets' too)."""
+    return {p.file for p in manifest.packages if p.file} | {p.wheel for p in manifest.local_packages}
+
+
 def _canon(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -61,14 +66,15 @@ def file_sha256(path: Path) -> str:
 
 
 def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: Path,
-          available: dict[str, Path] | None = None) -> tuple[int, int]:
+          available: dict[str, Path] | None = None, only: set[str] | None = None) -> tuple[int, int]:
     """Put every wheel of the payload into the store (unless it is there with the right sha256) and
     hard-link it into the release's wheelhouse. `available`: wheels a delta file does not carry, found
     elsewhere in the prefix. Returns (reused, written)."""
     store.mkdir(mode=0o700, parents=True, exist_ok=True)
     wheelhouse.mkdir(parents=True, exist_ok=True)
     members = {i.filename[len("wheelhouse/"):]: i for i in zf.infolist()
-               if i.filename.startswith("wheelhouse/") and not i.is_dir()}
+               if i.filename.startswith("wheelhouse/") and not i.is_dir()
+               and (only is None or i.filename[len("wheelhouse/"):] in only)}
     reused = written = 0
     for name in sorted({*members, *(available or {})}):
         if "/" in name or name.startswith("."):
