@@ -61,6 +61,7 @@ from airgap_installer.sources import Tree, for_target, launcher_scripts, local_p
 from airgap_installer.target import Target
 from airgap_installer.uvbin import target_uv_wheel
 from airgap_installer.uvwheels import UV_VERSION
+from airgap_installer.winfile import check_windows_request, write_cmd_file
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     build would meet (planning raises most of them at once). Nothing is downloaded, built or written."""
     request, project, targets, lock, _ = _prepare(request)
     check_config(request, project, several=len(targets) > 1)
+    check_windows_request(request, project.config, targets)
     tree = source_tree(project)
     locals_ = local_projects(tree)
     notes = {p.name: compiled_reason(p) for p in locals_}
@@ -124,6 +126,7 @@ def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     request, project, targets, lock, cache = _prepare(request)
     check_config(request, project, several=len(targets) > 1)
+    check_windows_request(request, project.config, targets)
     tree = repo_tree = source_tree(project)
     repo = project
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
@@ -213,8 +216,9 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         if len(here) == 2 and (floor is None or here > floor):
             floor = (here[0], here[1])
     os_min = f"{floor[0]}.{floor[1]}" if floor else ""
+    windows = target.platform.os == "windows"
     output = output_path(request, project, f"cp{target.python[0]}{target.python[1]}-{target.platform.named_for(floor)}",
-                         several)
+                         several, ".cmd" if windows else ".run")
     output.parent.mkdir(parents=True, exist_ok=True)
     shipped = {(p.name, p.version): a for p, a in installs}  # a forked lock ships two versions of a name
     manifest = Manifest(
@@ -277,8 +281,11 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
                      wheel_path=lambda a: cache.path(a.sha256), uv=uv_wheel, uv_version=UV_VERSION,
                      python=(python.key, python.artifact) if python else None, build_date=build_date)
     output.with_name(output.name + ".sig").unlink(missing_ok=True)  # a signature of an earlier file would lie
-    size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python,
-                               sbom.encode())
+    if windows:
+        size, sha = write_cmd_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, sbom.encode())
+    else:
+        size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python,
+                                   sbom.encode())
     if request.sbom:
         output.with_name(output.name + ".cdx.json").write_text(sbom, encoding="utf-8")
     if request.sign is not None:

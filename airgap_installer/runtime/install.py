@@ -14,7 +14,6 @@ removed, so `current` only ever points at a complete release.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -29,9 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import uvrecords
+from . import uvrecords, winlayout
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
 from .manifest import Manifest, ManifestError
+
+WINDOWS = sys.platform == "win32"  # the same runtime; winlayout.py holds what differs there
+if WINDOWS:
+    import msvcrt
+else:
+    import fcntl
 
 
 class InstallError(Exception):
@@ -209,11 +214,25 @@ def prefix_lock(prefix: Path) -> Iterator[None]:
                            hint="if it is a symbolic link, remove it: the installer does not follow links") from exc
     with os.fdopen(fd, "w") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(handle, wait=False)
         except OSError:
             print(f"waiting for another install into {prefix} to finish...", file=sys.stderr, flush=True)
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            _lock(handle, wait=True)
         yield
+
+
+def _lock(handle: IO[str], *, wait: bool) -> None:
+    if not WINDOWS:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        return
+    while True:  # msvcrt's blocking mode gives up after 10 s: keep asking
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            return
+        except OSError:
+            if not wait:
+                raise
+            time.sleep(1)
 
 
 def clean_env(scratch: Path, cache: Path) -> dict[str, str]:
@@ -235,7 +254,8 @@ def clean_env(scratch: Path, cache: Path) -> dict[str, str]:
 def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> None:
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
-    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, encoding="utf-8", errors="replace")
     log.write(proc.stdout)
     log.flush()
     if proc.returncode != 0:
@@ -249,10 +269,11 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> Non
 SPACE_HINT = "free some space in the prefix's filesystem, or install into a --prefix on a larger one"
 
 
-def record_sources(project: Path) -> None:
+def record_sources(project: Path, recorded_as: Path | None = None) -> None:
     """Record the release's git, direct URL and local packages as uv records its own installs of them
     (uvrecords.py), so that `uv sync --locked` changes nothing. Run by the install, and by
-    PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse."""
+    PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse. `recorded_as`: where uv will see
+    the project (Windows: PREFIX\\current, where the release is renamed to), when not where it is now."""
     meta = project / ".airgap"
     manifest = Manifest.from_json((meta / "manifest.json").read_bytes())
     pinned = {line.split(" ", 1)[0] for line in (meta / "pins.txt").read_text().splitlines() if line}
@@ -264,7 +285,7 @@ def record_sources(project: Path) -> None:
                 uvrecords.mark_direct(site, record)
         for local in manifest.local_packages:
             if f"{local.name}=={local.version}" in pinned:
-                uvrecords.mark_local(site, project, local)
+                uvrecords.mark_local(site, project, local, recorded_as=recorded_as)
     except uvrecords.RecordError as exc:
         raise InstallError(str(exc)) from exc
 
@@ -292,8 +313,11 @@ def build_project_env(manifest: Manifest, project: Path, uv_bin: str, python: st
     records its own installs, then `uv sync --locked` as a check that changes nothing."""
     meta = project / ".airgap"
     progress.step(f"creating the virtual environment with {python}")
-    run([uv_bin, "venv", "--offline", "--python", python, str(project / ".venv")], cwd=project, env=env, log=log)
-    venv_python = str(project / ".venv" / "bin" / "python")
+    # On Windows the release is renamed into PREFIX\\current: its venv's launchers must not hold its path.
+    relocatable = ["--relocatable"] if WINDOWS else []
+    run([uv_bin, "venv", "--offline", *relocatable, "--python", python, str(project / ".venv")], cwd=project, env=env,
+        log=log)
+    venv_python = str(project / ".venv" / ("Scripts/python.exe" if WINDOWS else "bin/python"))
     if pins:
         progress.step(f"installing {len(pins)} locked packages from the wheelhouse")
         run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
@@ -335,12 +359,12 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
                            hint="rebuild for this interpreter")
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
     (meta / "bin").mkdir(parents=True, exist_ok=True)
+    uv_bin = str(meta / "bin" / ("uv.exe" if WINDOWS else "uv"))
     try:
-        os.replace(uv, meta / "bin" / "uv")  # the header carved it inside PREFIX: same filesystem
+        os.replace(uv, uv_bin)  # the header carved it inside PREFIX: same filesystem
     except OSError:
-        shutil.copy2(uv, meta / "bin" / "uv")
-    os.chmod(meta / "bin" / "uv", 0o755)
-    uv_bin = str(meta / "bin" / "uv")
+        shutil.copy2(uv, uv_bin)
+    os.chmod(uv_bin, 0o755)
     # uv unpacks each wheel into its cache and hard-links the files into the venv. That cache stays
     # with the release (no data of its own, only directory entries: ~2% of the venv on ext4) and goes
     # when the release goes: deleting its 76,000 entries took 1.9 s of a 16 s install of 281 packages.
@@ -366,6 +390,14 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
         release = prefix / "releases" / release_id
         meta = release / project_path(manifest) / ".airgap"
         clean_stale_scratch(prefix)
+        if WINDOWS and winlayout.active_id(prefix) == release_id:
+            winlayout.activate(prefix, release_id, manifest, python)
+            Progress(quiet).step(f"{manifest.name} {release_id} is already installed and active")
+            return 0
+        if (meta / COMPLETE).is_file() and WINDOWS:
+            winlayout.activate(prefix, release_id, manifest, python)
+            Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
+            return 0
         if (meta / COMPLETE).is_file():
             activate(prefix, release_id, manifest, link_bin)
             remember_signers(prefix, trust)
@@ -375,7 +407,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             shutil.rmtree(release)  # left half-made by an interrupted install
         scratch = prefix / STATE / f"run.{os.getpid()}"
         meta.mkdir(parents=True)
-        with open(meta / "install.log", "w") as log:
+        with open(meta / "install.log", "w", encoding="utf-8") as log:
             progress = Progress(quiet, log, terminal=sys.stdout if sys.stdout.isatty() else None)
             try:
                 try:
@@ -391,16 +423,33 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                     raise
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
-                activate(prefix, release_id, manifest, link_bin)
+                if WINDOWS:
+                    activate_windows(prefix, release_id, manifest, python)
+                else:
+                    activate(prefix, release_id, manifest, link_bin)
                 remember_signers(prefix, trust)
                 progress.step(f"installed {manifest.name} {manifest.version} into {prefix}")
-                for old in prune(prefix, keep):
+                for old in (winlayout.prune_releases if WINDOWS else prune)(prefix, keep):
                     progress.step(f"removed old release {old}")
             finally:
                 progress.close()  # ends the live line before anything else is printed
         if not quiet:
             script = manifest.scripts[0] if manifest.scripts else "python"
-            print(f"run it with: cd {prefix}/current && {prefix}/bin/uv run {script}")
+            current, uv_path = prefix / "current" / project_path(manifest), prefix / "bin" / "uv"
+            print(f"run it with: cd {current} && {uv_path} run {script}")
     return 0
+
+
+def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: str) -> None:
+    """Record the local packages for where the release will be (PREFIX\\current), then switch to it
+    (winlayout.py): it works there as soon as it lands."""
+    project = prefix / "releases" / release_id / project_path(manifest)
+    if not manifest.script:
+        record_sources(project, recorded_as=prefix / "current" / project_path(manifest))
+    try:
+        winlayout.activate(prefix, release_id, manifest, python)
+    except winlayout.SwitchError as exc:
+        raise InstallError(str(exc), hint="the new release is complete; run the installer again to make it active") \
+            from exc
 
 

@@ -162,13 +162,15 @@ def mark_direct(site: Path, entry: DirectRecord) -> None:
     write_record(dist_info, "direct_url.json", _json(entry.direct_url))
 
 
-def mark_local(site: Path, project: Path, entry: LocalPackage, env: dict[str, str] | None = None) -> None:
+def mark_local(site: Path, project: Path, entry: LocalPackage, env: dict[str, str] | None = None,
+               recorded_as: Path | None = None) -> None:
     """A local package installed from the wheel built on the build side, recorded as uv records the
     (editable) install of its directory in the release. uv_cache.json goes last: it states the directory's
     files as they are now."""
     directory = (project / entry.path).resolve()
+    seen_at = Path(os.path.normpath(recorded_as / entry.path)) if recorded_as is not None else directory
     dist_info = find_dist_info(site, entry.name)
-    record = {"url": directory.as_uri(), "dir_info": {"editable": entry.editable}}
+    record = {"url": seen_at.as_uri(), "dir_info": {"editable": entry.editable}}
     write_record(dist_info, "direct_url.json", _json(record))
     (dist_info / "uv_build.json").unlink(missing_ok=True)  # no build settings to compare
     write_record(dist_info, "uv_cache.json", _json(cache_info(directory, entry.cache_keys or DEFAULT_KEYS,

@@ -1,0 +1,44 @@
+@echo off
+rem sha256 of this whole file with these 64 digits as zeros: @@FILE_SHA256@@
+rem @@NAME@@ @@VERSION@@ installer for @@TARGET@@, made by airgap-installer @@TOOL_VERSION@@.
+rem Usage: THIS_FILE --help   (from cmd.exe; every byte is checked before anything is written)
+rem
+rem Layout: [0, PAYLOAD_OFFSET) this cmd.exe bootstrap (CRLF); [PAYLOAD_OFFSET, EOF) a zip with absolute
+rem offsets that Python runs (`python -I THIS_FILE`): the stdlib-only installer runtime, uv.exe, the
+rem wheels and the project. cmd.exe never reads past the `exit /b` below. Numbers are padded with spaces
+rem so that this bootstrap keeps its length when they are filled in.
+rem payload: offset @@PAYLOAD_OFFSET@@ size @@PAYLOAD_SIZE@@ sha256 @@PAYLOAD_SHA256@@
+rem Only forward jumps: cmd.exe looks for a label from the current line to the end of the file first, and
+rem the end of this file is the zip. Exit codes: 0 ok, 1 install failed, 2 usage, 3 corrupt, 4 this host
+rem cannot run it (no CPython @@PYTHON@@ found: pass --python PATH).
+setlocal EnableExtensions DisableDelayedExpansion
+set "AIRGAP_SELF=%~f0"
+set "AIRGAP_PY="
+set "AIRGAP_PYARG="
+if /i "%~1"=="--python" set "AIRGAP_PY=%~2"
+if /i "%~2"=="--python" set "AIRGAP_PY=%~3"
+if /i "%~3"=="--python" set "AIRGAP_PY=%~4"
+if /i "%~4"=="--python" set "AIRGAP_PY=%~5"
+if /i "%~5"=="--python" set "AIRGAP_PY=%~6"
+if /i "%~6"=="--python" set "AIRGAP_PY=%~7"
+if /i "%~7"=="--python" set "AIRGAP_PY=%~8"
+if /i "%~8"=="--python" set "AIRGAP_PY=%~9"
+if defined AIRGAP_PY goto airgap_run
+rem The py launcher (python.org's installer puts it on PATH), then python on PATH.
+py -@@PYTHON@@ -I -c "" <nul >nul 2>nul
+if errorlevel 1 goto airgap_path
+set "AIRGAP_PY=py"
+set "AIRGAP_PYARG=-@@PYTHON@@"
+goto airgap_run
+:airgap_path
+python -I -c "" <nul >nul 2>nul
+if errorlevel 1 goto airgap_none
+set "AIRGAP_PY=python"
+goto airgap_run
+:airgap_none
+echo error: no Python found: neither `py -@@PYTHON@@` nor `python` runs here 1>&2
+echo tip: install CPython @@PYTHON@@, or pass --python C:\path\to\python.exe 1>&2
+exit /b 4
+:airgap_run
+"%AIRGAP_PY%" %AIRGAP_PYARG% -I -B "%AIRGAP_SELF%" %*
+exit /b %errorlevel%
