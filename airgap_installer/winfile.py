@@ -20,7 +20,7 @@ from pathlib import Path
 
 from airgap_installer.cache import Cache
 from airgap_installer.errors import UsageError
-from airgap_installer.header import HeaderFields, number, render_strict, template_text
+from airgap_installer.header import NUMBER_WIDTH, HeaderFields, number, render_strict, template_text
 from airgap_installer.lock import Artifact
 from airgap_installer.payload import ZipWriter
 from airgap_installer.runfile import SBOM, runtime_files
@@ -59,6 +59,7 @@ def render_bootstrap(fields: HeaderFields, *, payload_offset: int, payload_size:
         "TARGET": fields.target,
         "TOOL_VERSION": fields.tool_version,
         "PYTHON": fields.python,
+        "TOTAL_SIZE": f'{payload_offset + payload_size}"'.ljust(NUMBER_WIDTH + 1),  # a quoted `set`, padded
         "PAYLOAD_OFFSET": number(payload_offset),
         "PAYLOAD_SIZE": number(payload_size),
         "PAYLOAD_SHA256": payload_sha256,

@@ -23,7 +23,12 @@ if /i "%~5"=="--python" set "AIRGAP_PY=%~6"
 if /i "%~6"=="--python" set "AIRGAP_PY=%~7"
 if /i "%~7"=="--python" set "AIRGAP_PY=%~8"
 if /i "%~8"=="--python" set "AIRGAP_PY=%~9"
-if defined AIRGAP_PY goto airgap_run
+if not defined AIRGAP_PY goto airgap_find
+if exist "%AIRGAP_PY%" goto airgap_run
+echo error: --python %AIRGAP_PY%: no such file 1>&2
+echo tip: pass the path of a CPython @@PYTHON@@ python.exe 1>&2
+exit /b 4
+:airgap_find
 rem The py launcher (python.org's installer puts it on PATH), then python on PATH.
 py -@@PYTHON@@ -I -c "" <nul >nul 2>nul
 if errorlevel 1 goto airgap_path
@@ -40,5 +45,16 @@ echo error: no Python found: neither `py -@@PYTHON@@` nor `python` runs here 1>&
 echo tip: install CPython @@PYTHON@@, or pass --python C:\path\to\python.exe 1>&2
 exit /b 4
 :airgap_run
+rem Every byte before Python reads the zip: the size here, then the sha256 of the payload followed by this
+rem bootstrap with line 2's digest read as zeros (a damaged zip could not even run the runtime's check).
+set "AIRGAP_SIZE=@@TOTAL_SIZE@@
+if "%~z0"=="%AIRGAP_SIZE%" goto airgap_sized
+echo error: %AIRGAP_SELF% is truncated or has bytes appended: %~z0 bytes, expected %AIRGAP_SIZE% 1>&2
+echo tip: copy the installer again 1>&2
+exit /b 3
+:airgap_sized
+"%AIRGAP_PY%" %AIRGAP_PYARG% -I -B -c "import hashlib,re,sys;f=open(sys.argv[1],'rb');h=f.read(@@PAYLOAD_OFFSET@@);w=hashlib.sha256();[w.update(c) for c in iter(lambda:f.read(1<<20),b'')];d=re.search(b'zeros: ([0-9a-f]{64})',h);w.update(h[:d.start(1)]+b'0'*64+h[d.end(1):]);a=w.hexdigest();e=d.group(1).decode();a==e or sys.exit('error: '+sys.argv[1]+' is corrupt: sha256 '+a+', expected '+e+chr(10)+'tip: copy the installer again and compare its sha256')" "%AIRGAP_SELF%"
+if errorlevel 1 exit /b 3
+set "AIRGAP_BOOTSTRAP_VERIFIED=1"
 "%AIRGAP_PY%" %AIRGAP_PYARG% -I -B "%AIRGAP_SELF%" %*
 exit /b %errorlevel%

@@ -24,7 +24,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .layout import COMPLETE, MARK, STATE, prune
+from .layout import COMPLETE, MARK, STATE, project_path, prune
 from .manifest import Manifest
 
 RUNTIME_DIR = "runtime"
@@ -64,8 +64,13 @@ def _cmd_quote(path: Path | str) -> str:
     return '"' + str(path).replace("%", "%%") + '"'
 
 
-def launcher(prefix: Path, script: str, script_file: str | None) -> str:
-    current = prefix / "current"
+def project_dir(prefix: Path, manifest: Manifest) -> Path:
+    """The active project: PREFIX\\current, or a directory in it when path dependencies sit beside it."""
+    rel = project_path(manifest)
+    return prefix / "current" / rel if rel else prefix / "current"
+
+
+def launcher(current: Path, script: str, script_file: str | None) -> str:
     if script_file:
         command = f"{_cmd_quote(current / '.venv' / 'Scripts' / 'python.exe')} {_cmd_quote(current / script_file)}"
     else:
@@ -112,12 +117,12 @@ def switch(prefix: Path, release_id: str) -> str | None:
     return old
 
 
-def link_uv(prefix: Path) -> None:
+def link_uv(prefix: Path, current: Path) -> None:
     """PREFIX\\bin\\uv.exe: a hard link to the active release's uv.exe (a copy where links are refused). A
     running uv.exe cannot be replaced but can be renamed: the old one is moved aside first."""
     bin_dir = prefix / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
-    source = prefix / "current" / ".airgap" / "bin" / "uv.exe"
+    source = current / ".airgap" / "bin" / "uv.exe"
     for stale in bin_dir.glob(".uv.exe.old.*"):
         try:
             stale.unlink()
@@ -144,13 +149,14 @@ def write_helpers(prefix: Path, manifest: Manifest, python: str) -> None:
     """Launchers and helpers in PREFIX\\bin, and the helpers' own copy of this runtime."""
     bin_dir = prefix / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
+    current = project_dir(prefix, manifest)
     for script in manifest.scripts:
-        _write(bin_dir / f"{script}.cmd", launcher(prefix, script, manifest.script))
+        _write(bin_dir / f"{script}.cmd", launcher(current, script, manifest.script))
     name = manifest.name
     _write(bin_dir / f"{name}-rollback.cmd", helper(prefix, python, "rollback", name))
     _write(bin_dir / f"{name}-uninstall.cmd", helper(prefix, python, "uninstall", name))
     runtime = prefix / STATE / RUNTIME_DIR / "airgap_runtime"
-    here = Path(__file__).resolve().parent
+    here = current / ".airgap" / "airgap_runtime"  # this code, as the release keeps it (not the zip's)
     tmp = runtime.with_name(f".airgap_runtime.{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -163,8 +169,8 @@ def write_helpers(prefix: Path, manifest: Manifest, python: str) -> None:
 def activate(prefix: Path, release_id: str, manifest: Manifest, python: str) -> None:
     """Switch PREFIX\\current to the complete release, then point bin\\ at it."""
     switch(prefix, release_id)
-    link_uv(prefix)
     write_helpers(prefix, manifest, python)
+    link_uv(prefix, project_dir(prefix, manifest))
 
 
 def prune_releases(prefix: Path, keep: int) -> list[str]:
@@ -180,7 +186,8 @@ def rollback(prefix: Path, name: str) -> int:
         return 1
     try:
         was = switch(prefix, prev)
-        link_uv(prefix)
+        current = prefix / "current"
+        link_uv(prefix, current if (current / ".airgap").is_dir() else next(current.glob("*/.airgap")).parent)
     except OSError as exc:
         print(f"{name}-rollback: error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,180 @@
+"""A Windows installer installed and run for real (issue 19): built on this Linux machine for
+`x86_64-pc-windows-msvc`, installed from cmd.exe under Wine 8 in the no-network jail with a Windows
+CPython 3.13, and run with plain `uv run` in PREFIX\\current. The project has a compiled win_amd64
+dependency (pydantic-core, a Rust extension). Runs in its own session (`nox -s windows`; CI runs it):
+it needs Debian's wine, wine64 and gcc-mingw-w64-x86-64-posix (.ci/run installs them); the harness
+(tests/wine.py) holds every Wine workaround.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path, PureWindowsPath
+
+import pytest
+
+from airgap_installer.uvbin import builder_uv
+from tests.helpers import build, write
+from tests.jail import Jail
+from tests.wine import CACHE, PYTHON_DIR, WineHost, make_host, missing_tools
+
+pytestmark = [pytest.mark.windows, pytest.mark.pypi]
+PYTHON = PYTHON_DIR / "python.exe"
+DIST = PureWindowsPath(r"C:\dist")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"the Windows tests must run on CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def wine(jail_ok: None, tmp_path_factory: pytest.TempPathFactory, builder_cache: Path) -> Iterator[WineHost]:
+    """One Wine prefix for the module, with CPython 3.13 at C:\\Python313; commands run in the jail."""
+    missing = missing_tools()
+    if missing:
+        _unavailable(f"{', '.join(missing)} not installed (apt-get install wine wine64 gcc-mingw-w64-x86-64-posix)")
+    root = tmp_path_factory.mktemp("wine")
+    jail = Jail(home=root / "home", hidden=[*Jail(Path()).hidden, str(builder_cache), str(CACHE)],
+                env={"WINEPREFIX": str(root / "prefix"), "WINEDEBUG": "-all",
+                     "WINEDLLOVERRIDES": "wbemprox=d;mscoree,mshtml=;winedbg.exe=d"})
+    yield make_host(root / "prefix", CACHE, jail)
+    subprocess.run(["wineserver", "-k"], env={**os.environ, "WINEPREFIX": str(root / "prefix")}, check=False)
+
+
+def _project(root: Path, version: str) -> Path:
+    write(root / "pyproject.toml", f"""\
+        [project]
+        name = "windemo"
+        version = "{version}"
+        requires-python = ">=3.11"
+        dependencies = ["pydantic-core"]
+        [project.scripts]
+        windemo = "windemo:main"
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        """)
+    write(root / "src" / "windemo" / "__init__.py", f"""\
+        import sys
+        import pydantic_core
+        from pydantic_core import core_schema
+
+        def main():
+            answer = pydantic_core.SchemaValidator(core_schema.int_schema()).validate_python("41") + 1
+            compiled = pydantic_core._pydantic_core.__file__.endswith(".pyd")
+            print("windemo {version}", sys.platform, answer, "compiled" if compiled else "pure", sys.argv[1:])
+        """)
+    subprocess.run([builder_uv(), "lock", "--quiet", "--python", sys.executable, "--project", str(root)], check=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def installers(wine: WineHost, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PureWindowsPath]:
+    """windemo 1.0 and 1.1, built once for the module and put into C:\\dist."""
+    work = tmp_path_factory.mktemp("windemo")
+    made = {}
+    for version in ("1.0", "1.1"):
+        project = _project(work / f"windemo-{version}", version)
+        out = build(project, work / f"windemo-{version}.cmd", "--python", "3.13", "--python-platform", "windows")
+        dest = wine.host_path(DIST / out.name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(out.read_bytes())
+        made[version] = DIST / out.name
+    return made
+
+
+def install(wine: WineHost, installer: PureWindowsPath, prefix: PureWindowsPath, *args: str,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+    # Last and without `call`: under Wine 8 a `call`ed batch's `exit /b N` reaches the caller as 1.
+    return wine.cmd(f"{installer} --prefix {prefix} -y --python {PYTHON} {' '.join(args)}", check=check)
+
+
+def in_current(wine: WineHost, prefix: PureWindowsPath, *lines: str) -> str:
+    """Lines run in PREFIX\\current, as a user would: a fresh cmd.exe, no environment variables set."""
+    return wine.cmd(f"cd /d {prefix}\\current", *lines).stdout
+
+
+def test_install_then_plain_uv_run_works_offline(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    prefix = PureWindowsPath(r"C:\apps\first")
+    proc = install(wine, installers["1.0"], prefix)
+    assert "installed windemo 1.0" in proc.stdout
+    assert rf"cd {prefix}\current && {prefix}\bin\uv run windemo" in proc.stdout
+    out = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                     rf"{prefix}\bin\uv.exe run windemo a b")
+    assert "Would make no changes" in out
+    assert "windemo 1.0 win32 42 compiled ['a', 'b']" in out
+    launcher = wine.cmd(rf"call {prefix}\bin\windemo.cmd x").stdout
+    assert "windemo 1.0 win32 42 compiled ['x']" in launcher
+    host = wine.host_path(prefix)
+    assert (host / "bin" / "uv.exe").is_file() and (host / "current" / "uv.toml").is_file()
+    assert not list(host.glob("releases/*")), "the active release lives in current, not in releases"
+
+
+def test_check_info_list_need_no_prefix(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    out = wine.cmd(f"call {installers['1.0']} --check --python {PYTHON}").stdout
+    assert re.search(r": OK \(windemo 1.0 for cp313-x86_64-pc-windows-msvc, payload sha256 [0-9a-f]{64}\)", out)
+    info = wine.cmd(f"call {installers['1.0']} --info --python {PYTHON}").stdout
+    assert "windemo 1.0: offline installer for cp313-x86_64-pc-windows-msvc (Python 3.13)" in info
+    assert re.search(r"ship +pydantic-core", info)
+    listing = wine.cmd(f"call {installers['1.0']} --list --python {PYTHON}").stdout
+    assert "bin/uv.exe" in listing and re.search(r"wheelhouse/pydantic_core-.*-cp313-cp313-win_amd64\.whl", listing)
+
+
+def test_python_found_on_path(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    """No --python: the bootstrap finds `python` on PATH (no `py` launcher here)."""
+    prefix = PureWindowsPath(r"C:\apps\onpath")
+    proc = wine.cmd(f"set PATH={PYTHON_DIR};%PATH%", f"{installers['1.0']} --prefix {prefix} -y")
+    assert f"(Python: {PYTHON})" in proc.stdout
+    assert "windemo 1.0 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+
+
+def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    prefix = PureWindowsPath(r"C:\apps\cycle")
+    host = wine.host_path(prefix)
+    install(wine, installers["1.0"], prefix)
+    proc = install(wine, installers["1.1"], prefix)
+    assert "installed windemo 1.1" in proc.stdout
+    assert "windemo 1.1 win32 42" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    assert len(list((host / "releases").iterdir())) == 1  # 1.0, kept for rollback
+    out = wine.cmd(rf"call {prefix}\bin\windemo-rollback.cmd").stdout
+    assert re.search(r"1\.0-[0-9a-f]{12} is active again \(it was 1\.1-[0-9a-f]{12}\)", out)
+    out = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                     rf"{prefix}\bin\uv.exe run windemo")
+    assert "Would make no changes" in out and "windemo 1.0 win32 42" in out
+    assert "windemo 1.0" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout
+    again = install(wine, installers["1.0"], prefix)
+    assert "already installed and active" in again.stdout
+    out = wine.cmd(rf"call {prefix}\bin\windemo-uninstall.cmd").stdout
+    assert f"uninstalled from {prefix}" in out
+    assert not (host / "current").exists() and not (host / "releases").exists()
+
+
+def test_damaged_file_is_refused_with_nothing_written(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    good = wine.host_path(installers["1.0"])
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2] ^= 0x01  # a bit flipped inside the wheelhouse
+    cases = {"flipped": bytes(data), "truncated": good.read_bytes()[:-100], "appended": good.read_bytes() + b"x"}
+    for name, content in cases.items():
+        bad = DIST / f"damaged-{name}.cmd"
+        wine.host_path(bad).write_bytes(content)
+        prefix = PureWindowsPath(rf"C:\apps\damaged-{name}")
+        proc = install(wine, bad, prefix, check=False)
+        assert proc.returncode == 3, (name, proc.stdout, proc.stderr)
+        said = proc.stdout + proc.stderr
+        assert {"flipped": "is corrupt: sha256", "truncated": "is truncated or has bytes appended",
+                "appended": "is truncated or has bytes appended"}[name] in said, said
+        assert not wine.host_path(prefix).exists(), f"{name}: something was written"
+
+
+def test_wrong_python_is_refused(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    prefix = PureWindowsPath(r"C:\apps\nopython")
+    proc = wine.cmd(f"{installers['1.0']} --prefix {prefix} -y --python C:\\nowhere\\python.exe", check=False)
+    assert proc.returncode == 4, (proc.stdout, proc.stderr)
+    assert "C:\\nowhere\\python.exe" in proc.stdout + proc.stderr
+    assert not wine.host_path(prefix).exists()
