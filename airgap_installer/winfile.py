@@ -23,8 +23,8 @@ from airgap_installer.errors import UsageError
 from airgap_installer.header import NUMBER_WIDTH, HeaderFields, number, render_strict, template_text
 from airgap_installer.lock import Artifact
 from airgap_installer.payload import ZipWriter
-from airgap_installer.runfile import SBOM, runtime_files
 from airgap_installer.request import BuildRequest
+from airgap_installer.runfile import SBOM, runtime_files
 from airgap_installer.runtime.manifest import Manifest
 from airgap_installer.sources import Tree
 from airgap_installer.target import Target

@@ -33,7 +33,7 @@ from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path
 from .manifest import Manifest, ManifestError
 
 WINDOWS = sys.platform == "win32"  # the same runtime; winlayout.py holds what differs there
-if WINDOWS:
+if sys.platform == "win32":  # spelled out so that type checkers see which branch holds
     import msvcrt
 else:
     import fcntl
@@ -222,17 +222,17 @@ def prefix_lock(prefix: Path) -> Iterator[None]:
 
 
 def _lock(handle: IO[str], *, wait: bool) -> None:
-    if not WINDOWS:
+    if sys.platform == "win32":
+        while True:  # msvcrt's blocking mode gives up after 10 s: keep asking
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if not wait:
+                    raise
+                time.sleep(1)
+    else:
         fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        return
-    while True:  # msvcrt's blocking mode gives up after 10 s: keep asking
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            return
-        except OSError:
-            if not wait:
-                raise
-            time.sleep(1)
 
 
 def clean_env(scratch: Path, cache: Path) -> dict[str, str]:

@@ -19,6 +19,7 @@ running program holds open, and then the install says so and leaves the active r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -124,10 +125,8 @@ def link_uv(prefix: Path, current: Path) -> None:
     bin_dir.mkdir(parents=True, exist_ok=True)
     source = current / ".airgap" / "bin" / "uv.exe"
     for stale in bin_dir.glob(".uv.exe.old.*"):
-        try:
+        with contextlib.suppress(OSError):  # still running
             stale.unlink()
-        except OSError:
-            pass  # still running
     target = bin_dir / "uv.exe"
     tmp = bin_dir / f".uv.exe.new.{os.getpid()}"
     if tmp.exists():
@@ -139,10 +138,8 @@ def link_uv(prefix: Path, current: Path) -> None:
     if target.exists():
         os.replace(target, bin_dir / f".uv.exe.old.{os.getpid()}")
     os.replace(tmp, target)
-    try:
+    with contextlib.suppress(OSError):
         (bin_dir / f".uv.exe.old.{os.getpid()}").unlink()
-    except OSError:
-        pass
 
 
 def write_helpers(prefix: Path, manifest: Manifest, python: str) -> None:

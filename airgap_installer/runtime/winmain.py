@@ -20,7 +20,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-from . import install
 from .layout import STATE
 from .manifest import Manifest, ManifestError
 
