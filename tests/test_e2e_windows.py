@@ -152,6 +152,9 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
     assert "already installed and active" in again.stdout
     out = wine.cmd(rf"call {prefix}\bin\windemo-uninstall.cmd").stdout
     assert f"uninstalled from {prefix}" in out
+    # Every file goes, the helper itself too (on its last line); Wine's cmd.exe holds the running batch file
+    # until it exits, so the then empty PREFIX\bin and PREFIX stay.
+    assert not [p for p in host.rglob("*") if not p.is_dir()], list(host.rglob("*"))
     assert not (host / "current").exists() and not (host / "releases").exists()
 
 

@@ -85,8 +85,14 @@ def helper(prefix: Path, python: str, action: str, name: str) -> str:
     runtime = prefix / STATE / RUNTIME_DIR
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from airgap_runtime.winlayout import helper_main; "
             "sys.exit(helper_main(sys.argv[2:]))")
-    return (f"@rem {MARK}: {action} for {name}\r\n@{_cmd_quote(python)} -I -B -c \"{code}\" {_cmd_quote(runtime)} "
-            f"{action} {_cmd_quote(prefix)} {name} %*\r\n@exit /b %errorlevel%\r\n")
+    run = (f"@rem {MARK}: {action} for {name}\r\n@{_cmd_quote(python)} -I -B -c \"{code}\" {_cmd_quote(runtime)} "
+           f"{action} {_cmd_quote(prefix)} {name} %*\r\n")
+    if action != "uninstall":
+        return run + "@exit /b %errorlevel%\r\n"
+    # Windows cannot delete a batch file while cmd.exe runs it from Python: the file deletes itself on its
+    # last line, which cmd.exe has read whole (`exit /b` there: it never reads the next, missing, line).
+    return (run + "@if errorlevel 1 exit /b 1\r\n"
+            f"@del \"%~f0\" & rmdir {_cmd_quote(prefix / 'bin')} 2>nul & rmdir {_cmd_quote(prefix)} 2>nul & exit /b 0\r\n")
 
 
 def switch(prefix: Path, release_id: str) -> str | None:
@@ -213,7 +219,7 @@ def uninstall(prefix: Path, name: str) -> int:
               "from it?)", file=sys.stderr)
         return 1
     print(f"{name}: uninstalled from {prefix}")
-    return 0
+    return 0  # the .cmd then deletes itself, and PREFIX\\bin and PREFIX when they are empty
 
 
 def helper_main(argv: list[str]) -> int:
