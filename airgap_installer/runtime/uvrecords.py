@@ -8,7 +8,8 @@ installed from the wheelhouse, so that `uv sync --locked` sees them as the lock'
   as the lock says), then `uv_cache.json`, uv's record of the directory's state when it built it. uv
   recomputes that record on every `uv run`/`uv sync` and rebuilds when it differs (docs/uv-facts.md),
   so it is written last, from the files as they now are, the way uv computes it (uv-cache-info 0.13.9):
-  `timestamp`: the latest ctime of the cache-key files (default pyproject.toml, setup.py, setup.cfg),
+  `timestamp`: the latest ctime (Windows: modification time) of the cache-key files (default
+  pyproject.toml, setup.py, setup.cfg),
   `directories`: the birth time of each cache-key directory (default src/; the inode where the file
   system has no birth time; null where it is missing), `commit`/`tags`: null (no .git travels),
   `env`: the named variables' values.
@@ -116,6 +117,8 @@ def _birth_ns(path: Path) -> int | None:
         return int(getattr(st, "st_birthtime_ns"))  # noqa: B009 (absent on Linux; typeshed varies)
     if hasattr(st, "st_birthtime"):
         return int(getattr(st, "st_birthtime") * 1_000_000_000)  # noqa: B009
+    if sys.platform == "win32":  # before 3.12, Windows reports the creation time as st_ctime
+        return st.st_ctime_ns
     if sys.platform.startswith("linux"):
         return _statx_birth_ns(path)
     return None
@@ -137,7 +140,10 @@ def cache_info(directory: Path, keys: dict[str, Any], env: dict[str, str] | None
             continue
         if not os.path.isfile(path):
             continue
-        newest = st.st_ctime_ns if newest is None else max(newest, st.st_ctime_ns)
+        # uv's Timestamp: ctime on Unix, the modification time elsewhere (on Windows, Python's st_ctime is
+        # the creation time; Wine reports the two alike, so only this line keeps a real host right).
+        stamp = st.st_mtime_ns if sys.platform == "win32" else st.st_ctime_ns
+        newest = stamp if newest is None else max(newest, stamp)
     directories: dict[str, Any] = {}
     for name in keys.get("dirs", []):
         path = directory / name

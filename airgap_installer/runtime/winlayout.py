@@ -92,7 +92,8 @@ def helper(prefix: Path, python: str, action: str, name: str) -> str:
     # Windows cannot delete a batch file while cmd.exe runs it from Python: the file deletes itself on its
     # last line, which cmd.exe has read whole (`exit /b` there: it never reads the next, missing, line).
     return (run + "@if errorlevel 1 exit /b 1\r\n"
-            f"@del \"%~f0\" & rmdir {_cmd_quote(prefix / 'bin')} 2>nul & rmdir {_cmd_quote(prefix)} 2>nul & exit /b 0\r\n")
+            f"@del \"%~f0\" & rmdir {_cmd_quote(prefix / 'bin')} 2>nul & rmdir {_cmd_quote(prefix)} 2>nul"
+            " & exit /b 0\r\n")
 
 
 def switch(prefix: Path, release_id: str) -> str | None:
