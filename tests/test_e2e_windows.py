@@ -20,6 +20,7 @@ import pytest
 from airgap_installer.uvbin import builder_uv
 from tests.helpers import build, write
 from tests.jail import Jail
+from tests.test_e2e_kinds import workspace  # noqa: F401 (the fixture: every kind of dependency)
 from tests.wine import CACHE, PYTHON_DIR, WineHost, make_host, missing_tools
 
 pytestmark = [pytest.mark.windows, pytest.mark.pypi]
@@ -181,3 +182,25 @@ def test_wrong_python_is_refused(wine: WineHost, installers: dict[str, PureWindo
     assert proc.returncode == 4, (proc.stdout, proc.stderr)
     assert "C:\\nowhere\\python.exe" in proc.stdout + proc.stderr
     assert not wine.host_path(prefix).exists()
+
+
+def test_every_source_kind(wine: WineHost, workspace: Path, tmp_path: Path) -> None:  # noqa: F811
+    """test_e2e_kinds.py's workspace for Windows: an sdist-only package and a git dependency built here,
+    direct URL wheel and sdist (served on 127.0.0.1 to the build only), a vendored wheel by path, a path
+    dependency beside the project (so the project sits in PREFIX\\current\\demo) and a workspace member."""
+    out = build(workspace, tmp_path / "kinds.cmd", "--python", "3.13", "--python-platform", "windows")
+    installer = DIST / "kinds.cmd"
+    wine.host_path(installer).parent.mkdir(parents=True, exist_ok=True)
+    wine.host_path(installer).write_bytes(out.read_bytes())
+    prefix = PureWindowsPath(r"C:\apps\kinds")
+    proc = install(wine, installer, prefix)
+    assert rf"cd {prefix}\current\demo && {prefix}\bin\uv run demo" in proc.stdout
+    project = rf"{prefix}\current\demo"
+    said = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                    rf"{prefix}\bin\uv.exe lock --check 2>&1", rf"{prefix}\bin\uv.exe run demo",
+                    rf"{prefix}\bin\uv.exe run python -c " '"import urlwheel, urlsdist, vendored; print(1 + 1)"')
+    assert "Would make no changes" in said.stdout
+    assert "demo ok from git from path member 0.6.2" in said.stdout and "\n2\n" in said.stdout.replace("\r", "")
+    assert "demo ok from git" in wine.cmd(rf"call {prefix}\bin\demo.cmd").stdout
+    member = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe run --package member member-cli")
+    assert "member cli ok" in member.stdout

@@ -446,6 +446,11 @@ def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: 
     project = prefix / "releases" / release_id / project_path(manifest)
     if not manifest.script:
         record_sources(project, recorded_as=prefix / "current" / project_path(manifest))
+        try:  # a wheel file locked by path was installed by uv from the release's tree: it moves too
+            uvrecords.relocate(uvrecords.site_packages(project / ".venv"), prefix / "releases" / release_id,
+                               prefix / "current")
+        except uvrecords.RecordError as exc:
+            raise InstallError(str(exc)) from exc
     try:
         winlayout.activate(prefix, release_id, manifest, python)
     except winlayout.SwitchError as exc:

@@ -181,3 +181,16 @@ def mark_local(site: Path, project: Path, entry: LocalPackage, env: dict[str, st
     (dist_info / "uv_build.json").unlink(missing_ok=True)  # no build settings to compare
     write_record(dist_info, "uv_cache.json", _json(cache_info(directory, entry.cache_keys or DEFAULT_KEYS,
                                                                env)))
+
+
+def relocate(site: Path, old: Path, new: Path) -> None:
+    """Every `direct_url.json` that points into `old` (a release about to be renamed) made to point into
+    `new`, where uv will see it: a wheel file locked by path (uv installed it from the release's tree)
+    and the local packages. Windows only: there releases are switched by renaming their directories."""
+    old_uri, new_uri = old.as_uri().rstrip("/") + "/", new.as_uri().rstrip("/") + "/"
+    for record in sorted(site.glob("*.dist-info/direct_url.json")):
+        data = json.loads(record.read_text(encoding="utf-8"))
+        url = data.get("url", "") if isinstance(data, dict) else ""
+        if isinstance(url, str) and (url + "/").startswith(old_uri):
+            data["url"] = (new_uri + url[len(old_uri):]).rstrip("/") if url + "/" != old_uri else new_uri.rstrip("/")
+            record.write_text(_json(data), encoding="utf-8")
