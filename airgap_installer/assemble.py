@@ -61,7 +61,7 @@ from airgap_installer.sources import Tree, for_target, launcher_scripts, local_p
 from airgap_installer.target import Target
 from airgap_installer.uvbin import target_uv_wheel
 from airgap_installer.uvwheels import UV_VERSION
-from airgap_installer.winfile import check_windows_request, write_cmd_file
+from airgap_installer.winfile import check_windows_request, windows_python, write_bundle, write_cmd_file
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,8 @@ def build(request: BuildRequest) -> list[BuildResult]:
             lock = export_lock(project, request.selection.uv_args(), None, offline=request.offline)
         archives: list[PythonArchive | None] = [None] * len(targets)
         if request.bundle_python or request.python_archive:
-            archives = [bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,
+            archives = [windows_python(t, request.python_archive) if t.platform.os == "windows" else
+                        bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,
                                        mirror=request.python_mirror or os.environ.get("UV_PYTHON_INSTALL_MIRROR"))
                         for t in targets]
             # Markers see the bundled interpreter's exact version.
@@ -218,7 +219,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     os_min = f"{floor[0]}.{floor[1]}" if floor else ""
     windows = target.platform.os == "windows"
     output = output_path(request, project, f"cp{target.python[0]}{target.python[1]}-{target.platform.named_for(floor)}",
-                         several, ".cmd" if windows else ".run")
+                         several, (".zip" if python else ".cmd") if windows else ".run")
     output.parent.mkdir(parents=True, exist_ok=True)
     shipped = {(p.name, p.version): a for p, a in installs}  # a forked lock ships two versions of a name
     manifest = Manifest(
@@ -281,7 +282,14 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
                      wheel_path=lambda a: cache.path(a.sha256), uv=uv_wheel, uv_version=UV_VERSION,
                      python=(python.key, python.artifact) if python else None, build_date=build_date)
     output.with_name(output.name + ".sig").unlink(missing_ok=True)  # a signature of an earlier file would lie
-    if windows:
+    if windows and python and request.python_archive:  # the installer and the interpreter in one zip
+        inner = output.with_name(f".{output.stem}.cmd.tmp")
+        try:
+            _, sha = write_cmd_file(inner, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, sbom.encode())
+            size = write_bundle(output, inner, f"{output.stem}.cmd", fields, python, request.python_archive, epoch)
+        finally:
+            inner.unlink(missing_ok=True)
+    elif windows:
         size, sha = write_cmd_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, sbom.encode())
     else:
         size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python,

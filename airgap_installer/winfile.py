@@ -13,14 +13,19 @@ those 64 digits read as zeros; the runtime checks it (and the size) before it wr
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import tarfile
 import tempfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from airgap_installer.cache import Cache
-from airgap_installer.errors import UsageError
+from airgap_installer.errors import TargetError, UsageError
 from airgap_installer.header import NUMBER_WIDTH, HeaderFields, number, render_strict, template_text
+from airgap_installer.interpreter import PythonArchive
 from airgap_installer.lock import Artifact
 from airgap_installer.payload import ZipWriter
 from airgap_installer.request import BuildRequest
@@ -40,13 +45,16 @@ def check_windows_request(request: BuildRequest, config: dict[str, object], targ
     if not any(t.platform.os == "windows" for t in targets):
         return
     unsupported = [flag for flag, asked in (
-        ("--bundle-python/--python-archive", request.bundle_python or request.python_archive is not None),
+        ("--bundle-python without --python-archive (no Windows CPython download is fetched yet)",
+         request.bundle_python and request.python_archive is None),
         ("--split-size", request.split_size is not None), ("--sign", request.sign is not None),
         ("pre-install/post-install hooks (sh commands)", "pre-install" in config or "post-install" in config),
     ) if asked]
     if unsupported:
         raise UsageError(f"a Windows installer cannot do this yet: {', '.join(unsupported)}",
-                         hint="leave it out for the Windows target; the host's CPython runs the install")
+                         hint="leave it out for the Windows target (the host's CPython runs the install), or "
+                              "bundle one with --python-archive python-3.X.Y-embed-amd64.zip (python.org's "
+                              "embeddable zip) or a python-build-standalone Windows install_only archive")
 
 
 def render_bootstrap(fields: HeaderFields, *, payload_offset: int, payload_size: int, payload_sha256: str,
@@ -119,3 +127,98 @@ def write_cmd_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
         if tmp.exists():
             tmp.unlink()
     return size, zw.sha256
+
+
+_EMBED = re.compile(r"python-(?P<version>3\.\d+\.\d+)-embed-(?P<arch>amd64|arm64)\.zip")
+_PBS = re.compile(r"cpython-(?P<version>3\.\d+\.\d+)\+(?P<build>\d+)-(?P<arch>x86_64|aarch64)-pc-windows-msvc"
+                  r"-install_only(?:_stripped)?\.tar\.gz")
+
+
+def windows_python(target: Target, archive_file: Path | None) -> PythonArchive:
+    """A Windows CPython to bundle, from a local archive: python.org's embeddable zip
+    (python-3.13.2-embed-amd64.zip) or a python-build-standalone install_only archive."""
+    if archive_file is None or not archive_file.is_file():
+        raise TargetError(f"--python-archive {archive_file}: no such file",
+                          hint="python.org's embeddable zip, e.g. python-3.13.2-embed-amd64.zip")
+    digest = hashlib.sha256()
+    with archive_file.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    artifact = Artifact(archive_file.resolve().as_uri(), digest.hexdigest(), archive_file.stat().st_size,
+                        archive_file.name)
+    embed, pbs = _EMBED.fullmatch(archive_file.name), _PBS.fullmatch(archive_file.name)
+    if embed:
+        arch = "aarch64" if embed.group("arch") == "arm64" else "x86_64"
+        archive = PythonArchive(artifact, embed.group("version"), "embed", "windows", arch, "none")
+    elif pbs:
+        archive = PythonArchive(artifact, pbs.group("version"), pbs.group("build"), "windows", pbs.group("arch"),
+                                "none")
+    else:
+        raise TargetError(f"{archive_file.name} is not named like a Windows CPython archive",
+                          hint="python-3.13.2-embed-amd64.zip (python.org's embeddable zip) or "
+                               "cpython-3.13.2+20250212-x86_64-pc-windows-msvc-install_only.tar.gz")
+    if (archive.minor, archive.arch) != (target.python_version, target.platform.arch):
+        raise TargetError(f"{archive_file.name} is CPython {archive.minor} for {archive.arch}; the target is "
+                          f"{target.slug}", hint="give an archive of the target's Python and CPU")
+    return archive
+
+
+def python_files(archive: Path) -> Iterator[tuple[str, bytes]]:
+    """The interpreter's files, relative to its directory (python.exe at the top)."""
+    if archive.name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            for info in sorted(zf.infolist(), key=lambda i: i.filename):
+                if not info.is_dir():
+                    yield info.filename, zf.read(info)
+        return
+    with tarfile.open(archive) as tar:
+        for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            if member.isfile() and member.name.startswith("python/"):
+                data = tar.extractfile(member)
+                assert data is not None
+                yield member.name[len("python/"):], data.read()
+
+
+BUNDLE_CMD = """@echo off\r
+rem {name} {version} installer with a bundled CPython {python}, made by airgap-installer {tool}.\r
+rem Extract this folder (Explorer: Extract All; or tar -xf), then run install.cmd from cmd.exe; it runs\r
+rem {inner} (which checks every byte of itself) with the CPython in python\\.\r
+"%~dp0{inner}" --python "%~dp0python\\python.exe" --bundled-python %*\r
+"""
+
+
+def write_bundle(output: Path, inner: Path, inner_name: str, fields: HeaderFields, python: PythonArchive,
+                 archive: Path, epoch: int | None) -> int:
+    """`output` (.zip): one folder holding install.cmd, the self-checking installer `inner` and the
+    interpreter in python\\. A zip, because cmd.exe alone cannot cut an interpreter out of a file: Explorer
+    or tar.exe extracts it first. Deterministic: sorted members, one timestamp."""
+    top = output.stem
+    stamp = time_tuple(epoch)
+    fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            def add(name: str, data: bytes, compress: bool = True) -> None:
+                info = zipfile.ZipInfo(f"{top}/{name}", stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data)
+
+            add("install.cmd", BUNDLE_CMD.format(name=fields.name, version=fields.version, python=python.version,
+                                                 tool=fields.tool_version, inner=inner_name).encode("ascii"))
+            add(inner_name, inner.read_bytes(), compress=False)  # mostly wheels and uv.exe: compressed already
+            for rel, data in python_files(archive):
+                add(f"python/{rel}", data)
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return output.stat().st_size
+
+
+def time_tuple(epoch: int | None) -> tuple[int, int, int, int, int, int]:
+    import time
+
+    t = time.gmtime(max(epoch or 315532800, 315532800))  # a zip cannot hold a time before 1980
+    return t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec

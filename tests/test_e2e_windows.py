@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PureWindowsPath
 
@@ -21,7 +23,7 @@ from airgap_installer.uvbin import builder_uv
 from tests.helpers import build, write
 from tests.jail import Jail
 from tests.test_e2e_kinds import workspace  # noqa: F401 (the fixture: every kind of dependency)
-from tests.wine import CACHE, PYTHON_DIR, WineHost, make_host, missing_tools
+from tests.wine import CACHE, PYTHON_DIR, WineHost, embeddable_zip, make_host, missing_tools
 
 pytestmark = [pytest.mark.windows, pytest.mark.pypi]
 PYTHON = PYTHON_DIR / "python.exe"
@@ -204,3 +206,28 @@ def test_every_source_kind(wine: WineHost, workspace: Path, tmp_path: Path) -> N
     assert "demo ok from git" in wine.cmd(rf"call {prefix}\bin\demo.cmd").stdout
     member = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe run --package member member-cli")
     assert "member cli ok" in member.stdout
+
+
+def test_bundled_python(wine: WineHost, tmp_path: Path) -> None:
+    """--python-archive with python.org's embeddable zip: a .zip holding install.cmd, the self-checking
+    installer and the interpreter, extracted (here by Python's zipfile, as Explorer or tar.exe would) and
+    run on a host with no Python on PATH and no --python."""
+    project = _project(tmp_path / "windemo", "1.0")
+    out = build(project, tmp_path / "bundle.zip", "--python", "3.13", "--python-platform", "windows",
+                "--python-archive", str(embeddable_zip(CACHE)))
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert {"bundle/install.cmd", "bundle/bundle.cmd", "bundle/python/python.exe"} <= set(names)
+        zf.extractall(wine.host_path(PureWindowsPath(r"C:\unpacked")))
+    prefix = PureWindowsPath(r"C:\apps\bundled")
+    proc = wine.cmd(rf"C:\unpacked\bundle\install.cmd --prefix {prefix} -y")
+    assert rf"Installing the bundled CPython 3.13.2 into {prefix}\python\cpython-3.13.2-windows-x86_64-none" \
+        in proc.stdout
+    host = wine.host_path(prefix)
+    assert "home = " + rf"{prefix}\python\cpython-3.13.2-windows-x86_64-none" in \
+        (host / "current" / ".venv" / "pyvenv.cfg").read_text()
+    shutil.rmtree(wine.host_path(PureWindowsPath(r"C:\unpacked")))  # the release needs none of it
+    out_run = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                         rf"{prefix}\bin\uv.exe run windemo")
+    assert "Would make no changes" in out_run and "windemo 1.0 win32 42 compiled" in out_run
+    assert "windemo 1.0 win32" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout

@@ -106,6 +106,21 @@ def embeddable_python(cache: Path) -> Path:
     return unpacked
 
 
+def embeddable_zip(cache: Path) -> Path:
+    """The same interpreter as python.org ships it: python-3.13.2-embed-amd64.zip, python.exe at the top."""
+    out = cache / "python-3.13.2-embed-amd64.zip"
+    if out.is_file():
+        return out
+    source = embeddable_python(cache)
+    tmp = out.with_suffix(".part")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(source).as_posix())
+    os.replace(tmp, out)
+    return out
+
+
 @dataclass
 class WineHost:
     """A Wine prefix with CPython 3.13 at C:\\Python313 and the uv.exe stub; commands run in the jail."""

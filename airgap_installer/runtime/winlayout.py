@@ -219,6 +219,12 @@ def uninstall(prefix: Path, name: str) -> int:
         print(f"{name}-uninstall: error: could not remove {', '.join(map(str, left))} (is a program running "
               "from it?)", file=sys.stderr)
         return 1
+    python_dir = prefix / "python"  # a bundled interpreter, when there is one
+    if python_dir.is_dir() and python_dir.resolve() in Path(sys.executable).resolve().parents:
+        print(f"{name}: {python_dir} is the interpreter this uninstall runs with; remove it with "
+              f"rmdir /s /q {python_dir}")
+    else:
+        shutil.rmtree(python_dir, ignore_errors=True)
     print(f"{name}: uninstalled from {prefix}")
     return 0  # the .cmd then deletes itself, and PREFIX\\bin and PREFIX when they are empty
 

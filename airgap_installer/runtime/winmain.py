@@ -40,6 +40,8 @@ def _parser(name: str) -> argparse.ArgumentParser:
     parser.add_argument("--prefix", help="install into this directory (default: %%LOCALAPPDATA%%\\Programs\\NAME)")
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--python", help="the CPython to install with (the bootstrap runs this runtime with it)")
+    parser.add_argument("--bundled-python", action="store_true",
+                        help=argparse.SUPPRESS)  # install.cmd of a bundle: this interpreter goes into PREFIX\\python
     parser.add_argument("--keep", type=int, default=3, help="keep N releases for rollback (default: 3)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     what = parser.add_mutually_exclusive_group()
@@ -155,6 +157,34 @@ def carve_uv(zf: zipfile.ZipFile, work: Path) -> Path:
     return uv
 
 
+def place_python(prefix: Path, manifest: Manifest, quiet: bool) -> str:
+    """The bundled interpreter (the one running this) copied to PREFIX\\python\\<key>, once: the venv's
+    home must outlive the folder the bundle was extracted to. Returns its python.exe."""
+    key = manifest.bundled_python or f"cpython-{sys.version_info[0]}.{sys.version_info[1]}-windows"
+    if not re.fullmatch(r"[A-Za-z0-9._+-]+", key):
+        raise Refused(3, f"the manifest names the bundled interpreter {key!r}, which is no directory name")
+    dest = prefix / "python" / key
+    if (dest / ".airgap-complete").is_file():
+        return str(dest / "python.exe")
+    source = Path(sys.executable).resolve().parent
+    if not quiet:
+        print(f"Installing the bundled CPython {'.'.join(map(str, sys.version_info[:3]))} into {dest}", flush=True)
+    tmp = dest.with_name(f".{key}.{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for path in sorted(source.rglob("*")):
+        target = tmp / path.relative_to(source)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "rb") as src, open(target, "wb") as out:  # not shutil.copy2: CopyFile2 (see winlayout)
+            shutil.copyfileobj(src, out, 1 << 20)
+    (tmp / ".airgap-complete").write_text(f"{key}\n", encoding="utf-8")
+    shutil.rmtree(dest, ignore_errors=True)
+    os.replace(tmp, dest)
+    return str(dest / "python.exe")
+
+
 def run(args: argparse.Namespace, self_path: Path) -> int:
     boot = Bootstrap(self_path)
     if not args.info and os.environ.get("AIRGAP_BOOTSTRAP_VERIFIED") != "1":
@@ -190,12 +220,13 @@ def run(args: argparse.Namespace, self_path: Path) -> int:
     try:
         with zipfile.ZipFile(self_path) as zf:
             uv = carve_uv(zf, work)
-        if not args.quiet:
+        if not args.quiet and not args.bundled_python:
             print(f"Installing {manifest.name} {manifest.version} into {prefix} (Python: {sys.executable})",
                   flush=True)
         from .main import main as runtime_main  # the install and its error handling, as on POSIX
 
-        argv = ["install", "--prefix", str(prefix), "--uv", str(uv), "--python", sys.executable,
+        python = place_python(prefix, manifest, args.quiet) if args.bundled_python else sys.executable
+        argv = ["install", "--prefix", str(prefix), "--uv", str(uv), "--python", python,
                 "--payload-sha256", boot.payload_sha256, "--keep", str(args.keep)]
         return runtime_main([*argv, *(["--quiet"] if args.quiet else [])])
     finally:
