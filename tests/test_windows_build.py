@@ -4,6 +4,7 @@ Installing under Wine is tests/test_e2e_windows.py."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import zipfile
@@ -114,3 +115,28 @@ def test_native_sdists_are_refused_for_windows_and_pure_ones_built() -> None:
     with pytest.raises(PlanError) as err:
         make_plan(parse_pylock(NATIVE), make_target("3.12", "windows"), can_compile=False)
     assert "fastthing 1.0: wheels only for" in str(err.value) and "puresdist" not in str(err.value)
+
+
+def test_a_bundled_python_makes_a_zip_with_install_cmd_the_installer_and_the_interpreter(
+        tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path) -> None:
+    fake = tmp_path / "python-3.13.2-embed-amd64.zip"  # named as python.org names it; the content is a stand-in
+    with zipfile.ZipFile(fake, "w") as zf:
+        zf.writestr("python.exe", b"MZ stand-in")
+        zf.writestr("python313._pth", b"python313.zip\r\n.\r\n")
+    project = tiny_project()
+    args = (*WIN, "--python-archive", str(fake))
+    a = build(project, tmp_path / "a" / "tiny.zip", *args)
+    b = build(project, tmp_path / "b" / "tiny.zip", *args)
+    assert a.read_bytes() == b.read_bytes()
+    with zipfile.ZipFile(a) as zf:
+        assert sorted(zf.namelist()) == ["tiny/install.cmd", "tiny/python/python.exe", "tiny/python/python313._pth",
+                                         "tiny/tiny.cmd"]
+        launcher = zf.read("tiny/install.cmd").decode()
+        inner = zf.read("tiny/tiny.cmd")
+    assert '"%~dp0tiny.cmd" --python "%~dp0python\\python.exe" --bundled-python %*\r\n' in launcher
+    assert inner.startswith(b"@echo off\r\n")
+    manifest = zipfile.ZipFile(io.BytesIO(inner)).read("manifest.json")
+    assert b'"bundled_python": "cpython-3.13.2-windows-x86_64-none"' in manifest
+    wrong = tmp_path / "python-3.12.9-embed-amd64.zip"
+    wrong.write_bytes(fake.read_bytes())
+    assert main(["build", str(project), "-o", str(tmp_path / "c.zip"), *WIN, "--python-archive", str(wrong)]) != 0
