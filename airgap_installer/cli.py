@@ -119,7 +119,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"wrote {result.path} ({result.size / 1e6:.1f} MB): {shipped} wheels for {result.plan.target.slug}, "
               f"{skipped} skipped by markers, {len(result.local_wheels)} local package(s) built here")
     if len(results) == 1:
-        if results[0].path.suffix == ".cmd":
+        if results[0].path.suffix == ".zip":
+            print(f"install with (cmd.exe): extract {results[0].path.name}, then "
+                  f"{results[0].path.stem}\\install.cmd --prefix C:\\apps\\{results[0].name} -y")
+        elif results[0].path.suffix == ".cmd":
             print(f"install with (cmd.exe): {results[0].path.name} --prefix C:\\apps\\{results[0].name} -y")
         else:
             print(f"install with: sh {results[0].path.name} --prefix /opt/{results[0].name} -y")

@@ -31,6 +31,7 @@ from airgap_installer.payload import ZipWriter
 from airgap_installer.request import BuildRequest
 from airgap_installer.runfile import SBOM, runtime_files
 from airgap_installer.runtime.manifest import Manifest
+from airgap_installer.runtime.winmain import info
 from airgap_installer.sources import Tree
 from airgap_installer.target import Target
 from airgap_installer.uvbin import locate_uv_binary
@@ -57,8 +58,18 @@ def check_windows_request(request: BuildRequest, config: dict[str, object], targ
                               "embeddable zip) or a python-build-standalone Windows install_only archive")
 
 
+def echo_lines(text: str) -> str:
+    """Text as cmd.exe `echo.` lines, its special characters escaped (`echo(` prints its paren under Wine)."""
+    out = []
+    for line in text.splitlines():
+        for char, escaped in (("^", "^^"), ("%", "%%"), ("&", "^&"), ("|", "^|"), ("<", "^<"), (">", "^>")):
+            line = line.replace(char, escaped)
+        out.append(f"echo.{line}")
+    return "\n".join(out)
+
+
 def render_bootstrap(fields: HeaderFields, *, payload_offset: int, payload_size: int, payload_sha256: str,
-                     file_sha256: str = ZERO_SHA256) -> bytes:
+                     file_sha256: str = ZERO_SHA256, manifest: Manifest | None = None) -> bytes:
     """templates/install.cmd with every placeholder filled, CRLF line endings (cmd.exe's labels need them)."""
     values = {
         "FILE_SHA256": file_sha256,
@@ -71,10 +82,13 @@ def render_bootstrap(fields: HeaderFields, *, payload_offset: int, payload_size:
         "PAYLOAD_OFFSET": number(payload_offset),
         "PAYLOAD_SIZE": number(payload_size),
         "PAYLOAD_SHA256": payload_sha256,
+        "INFO": echo_lines(info(manifest, payload_sha256)) if manifest is not None else "echo.",
     }
     for key in ("NAME", "VERSION", "TARGET", "TOOL_VERSION", "PYTHON"):
         if not _WORD.fullmatch(values[key]):
             raise ValueError(f"{key.lower()} {values[key]!r} has characters a cmd.exe line cannot hold as is")
+    if not values["INFO"].isascii():
+        raise ValueError("--info's text must be ASCII for the cmd.exe bootstrap")
     for key in ("FILE_SHA256", "PAYLOAD_SHA256"):
         if not re.fullmatch(r"[0-9a-f]{64}", values[key]):
             raise ValueError("a sha256 must be 64 hex digits")
@@ -86,7 +100,8 @@ def write_cmd_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
                    uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None, sbom: bytes) -> tuple[int, str]:
     """Write FILE.cmd (to a temporary name, renamed at the end); returns its size and the payload sha256."""
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
-    header_len = len(render_bootstrap(fields, payload_offset=0, payload_size=0, payload_sha256=ZERO_SHA256))
+    header_len = len(render_bootstrap(fields, payload_offset=0, payload_size=0, payload_sha256=ZERO_SHA256,
+                                      manifest=manifest))
     fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
     tmp = Path(tmp_name)
     try:
@@ -111,7 +126,8 @@ def write_cmd_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
             for artifact in wheelhouse:
                 zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
             zw.close()
-            values = {"payload_offset": header_len, "payload_size": zw.size, "payload_sha256": zw.sha256}
+            values = {"payload_offset": header_len, "payload_size": zw.size, "payload_sha256": zw.sha256,
+                      "manifest": manifest}
             # One sha256 over every byte: the payload, then the bootstrap with that sha256 read as zeros.
             whole = zw.running_hash()
             whole.update(render_bootstrap(fields, **values))  # type: ignore[arg-type]

@@ -12,6 +12,10 @@ rem Only forward jumps: cmd.exe looks for a label from the current line to the e
 rem the end of this file is the zip. Exit codes: 0 ok, 1 install failed, 2 usage, 3 corrupt, 4 this host
 rem cannot run it (no CPython @@PYTHON@@ found: pass --python PATH).
 setlocal EnableExtensions DisableDelayedExpansion
+rem --info and --help need no Python (as the first option).
+if /i "%~1"=="--info" goto airgap_info
+if /i "%~1"=="--help" goto airgap_help
+if /i "%~1"=="-h" goto airgap_help
 set "AIRGAP_SELF=%~f0"
 set "AIRGAP_PY="
 set "AIRGAP_PYARG="
@@ -58,3 +62,21 @@ if errorlevel 1 exit /b 3
 set "AIRGAP_BOOTSTRAP_VERIFIED=1"
 "%AIRGAP_PY%" %AIRGAP_PYARG% -I -B "%AIRGAP_SELF%" %*
 exit /b %errorlevel%
+:airgap_info
+@@INFO@@
+exit /b 0
+:airgap_help
+echo.Usage: %~nx0 [--prefix DIR] [-y] [--python PATH] [--keep N] [--quiet] [--check] [--info] [--list]
+echo.
+echo.  --prefix DIR   install into DIR (default: %%LOCALAPPDATA%%\Programs\@@NAME@@)
+echo.  -y, --yes      do not ask for confirmation
+echo.  --python PATH  the CPython @@PYTHON@@ (64-bit) to install with (default: py -@@PYTHON@@, else python on PATH)
+echo.  --keep N       keep N releases for rollback (default: 3)
+echo.  --quiet        print only errors
+echo.  --check        verify every byte of this file and exit
+echo.  --info         print what this installer contains and exit
+echo.  --list         list the payload's files and exit
+echo.
+echo.Exit codes: 0 ok, 1 install failed (the previous release stays active), 2 usage, 3 corrupt,
+echo.truncated or appended file, 4 this host cannot run it (no CPython @@PYTHON@@ found).
+exit /b 0

@@ -122,19 +122,28 @@ def test_install_then_plain_uv_run_works_offline(wine: WineHost, installers: dic
 def test_check_info_list_need_no_prefix(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
     out = wine.cmd(f"call {installers['1.0']} --check --python {PYTHON}").stdout
     assert re.search(r": OK \(windemo 1.0 for cp313-x86_64-pc-windows-msvc, payload sha256 [0-9a-f]{64}\)", out)
-    info = wine.cmd(f"call {installers['1.0']} --info --python {PYTHON}").stdout
+    info = wine.cmd(f"call {installers['1.0']} --info").stdout  # from the bootstrap's text: no Python needed
     assert "windemo 1.0: offline installer for cp313-x86_64-pc-windows-msvc (Python 3.13)" in info
     assert re.search(r"ship +pydantic-core", info)
+    # The runtime prints the same text (python -I FILE.cmd --info)
+    assert wine.cmd(f"{PYTHON} -I {installers['1.0']} --info").stdout == info
+    usage = wine.cmd(f"call {installers['1.0']} --help").stdout
+    assert "--prefix DIR" in usage and r"%LOCALAPPDATA%\Programs\windemo" in usage
     listing = wine.cmd(f"call {installers['1.0']} --list --python {PYTHON}").stdout
     assert "bin/uv.exe" in listing and re.search(r"wheelhouse/pydantic_core-.*-cp313-cp313-win_amd64\.whl", listing)
 
 
-def test_python_found_on_path(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
-    """No --python: the bootstrap finds `python` on PATH (no `py` launcher here)."""
-    prefix = PureWindowsPath(r"C:\apps\onpath")
-    proc = wine.cmd(f"set PATH={PYTHON_DIR};%PATH%", f"{installers['1.0']} --prefix {prefix} -y")
+def test_python_found_on_path_and_a_prefix_with_spaces(wine: WineHost, installers: dict[str, PureWindowsPath]
+                                                        ) -> None:
+    """No --python: the bootstrap finds `python` on PATH (no `py` launcher here); the prefix has spaces
+    (as `C:\\Program Files` or a user name would), quoted as a user quotes it."""
+    prefix = PureWindowsPath(r"C:\apps\on path")
+    proc = wine.cmd(f"set PATH={PYTHON_DIR};%PATH%", f'{installers["1.0"]} --prefix "{prefix}" -y')
     assert f"(Python: {PYTHON})" in proc.stdout
-    assert "windemo 1.0 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    out = wine.cmd(f'cd /d "{prefix}\\current"', rf'"{prefix}\bin\uv.exe" sync --locked --dry-run 2>&1',
+                   rf'"{prefix}\bin\uv.exe" run windemo').stdout
+    assert "Would make no changes" in out and "windemo 1.0 win32" in out
+    assert "windemo 1.0 win32" in wine.cmd(rf'call "{prefix}\bin\windemo.cmd" a').stdout
 
 
 def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:

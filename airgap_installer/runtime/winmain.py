@@ -23,7 +23,9 @@ from pathlib import Path
 from .layout import STATE
 from .manifest import Manifest, ManifestError
 
-BOOTSTRAP_MAX = 1 << 16
+BOOTSTRAP_MAX = 1 << 20
+USAGE = "Offline installer for Windows, run from cmd.exe; exit codes: 0 ok, 1 install failed (the previous " \
+        "release stays active), 2 usage, 3 corrupt file, 4 this host cannot run it."
 _DIGEST = re.compile(rb"zeros: ([0-9a-f]{64})\r\n")
 _PAYLOAD = re.compile(rb"payload: offset +(\d+) +size +(\d+) +sha256 ([0-9a-f]{64})")
 
@@ -36,7 +38,7 @@ class Refused(Exception):
 
 
 def _parser(name: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=name, description="Offline installer (Windows, cmd.exe).")
+    parser = argparse.ArgumentParser(prog=name, description=USAGE)
     parser.add_argument("--prefix", help="install into this directory (default: %%LOCALAPPDATA%%\\Programs\\NAME)")
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--python", help="the CPython to install with (the bootstrap runs this runtime with it)")
@@ -119,7 +121,8 @@ def check_host(manifest: Manifest) -> None:
                       f"{manifest.python} (64-bit)", f"pass --python C:\\path\\to\\python{manifest.python}\\python.exe")
 
 
-def info(manifest: Manifest, boot: Bootstrap) -> str:
+def info(manifest: Manifest, payload_sha256: str) -> str:
+    """What --info prints; the builder writes the same text into the bootstrap (it then needs no Python)."""
     shipped = [p for p in manifest.packages if p.action != "skip"]
     lines = [
         f"{manifest.name} {manifest.version}: offline installer for {manifest.target} (Python {manifest.python})",
@@ -128,7 +131,7 @@ def info(manifest: Manifest, boot: Bootstrap) -> str:
         f"  scripts          {' '.join(manifest.scripts) or '(none)'}",
         f"  built            {manifest.build_date or 'unset (reproducible build)'} by airgap-installer "
         f"{manifest.tool_version}",
-        f"  payload sha256   {boot.payload_sha256}",
+        f"  payload sha256   {payload_sha256}",
         f"  packages ({len(shipped)}):",
         *(f"    {p.action:<6} {p.name} {p.version or ''}".rstrip() for p in shipped),
     ]
@@ -199,7 +202,7 @@ def run(args: argparse.Namespace, self_path: Path) -> int:
     except (OSError, KeyError, zipfile.BadZipFile, ManifestError) as exc:
         raise Refused(3, f"{self_path}: {exc}", "copy the installer again") from exc
     if args.info:
-        print(info(manifest, boot))
+        print(info(manifest, boot.payload_sha256))
         return 0
     if args.check:
         print(f"{self_path}: OK ({manifest.name} {manifest.version} for {manifest.target}, payload sha256 "
