@@ -5,6 +5,7 @@ Installing under Wine is tests/test_e2e_windows.py."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import zipfile
@@ -140,3 +141,13 @@ def test_a_bundled_python_makes_a_zip_with_install_cmd_the_installer_and_the_int
     wrong = tmp_path / "python-3.12.9-embed-amd64.zip"
     wrong.write_bytes(fake.read_bytes())
     assert main(["build", str(project), "-o", str(tmp_path / "c.zip"), *WIN, "--python-archive", str(wrong)]) != 0
+
+
+def test_arm64_windows_carries_the_arm64_uv(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path) -> None:
+    """aarch64-pc-windows-msvc is built (nothing here runs it): uv's win_arm64 binary, win_arm64 tags."""
+    out = build(tiny_project(), tmp_path / "arm.cmd", "--python", "3.13",
+                "--python-platform", "aarch64-pc-windows-msvc")
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    assert manifest["target"] == "cp313-aarch64-pc-windows-msvc"
+    assert manifest["uv_wheel"] == "uv-0.13.9-py3-none-win_arm64.whl"
+    assert zipfile.ZipFile(out).getinfo("bin/uv.exe").file_size > 10_000_000

@@ -25,7 +25,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .layout import COMPLETE, MARK, STATE, project_path, prune
+from .layout import COMPLETE, MARK, RECORD_SOURCES, STATE, project_path, prune
 from .manifest import Manifest
 
 RUNTIME_DIR = "runtime"
@@ -77,6 +77,19 @@ def launcher(current: Path, script: str, script_file: str | None) -> str:
     else:
         command = _cmd_quote(current / ".venv" / "Scripts" / f"{script}.exe")
     return f"@rem {MARK}: runs {script} of the active release\r\n@{command} %*\r\n@exit /b %errorlevel%\r\n"
+
+
+def sync_helper(prefix: Path, current: Path) -> str:
+    """airgap-sync.cmd: `uv sync ARGS` offline, as layout.sync_helper on POSIX: every bundled wheel put back
+    from the release's wheelhouse and the git, URL and local packages recorded as uv records them first."""
+    uv = _cmd_quote(prefix / "bin" / "uv.exe")
+    return (f"@rem {MARK}: `uv sync ARGS` for the active release, offline\r\n@setlocal\r\n"
+            f"@cd /d {_cmd_quote(current)}\r\n"
+            f"@{uv} pip install --quiet --no-deps --require-hashes -r .airgap\\pins.txt\r\n"
+            "@if errorlevel 1 exit /b 1\r\n"
+            f"@.venv\\Scripts\\python.exe -I -c \"{RECORD_SOURCES}\"\r\n"
+            "@if errorlevel 1 exit /b 1\r\n"
+            f"@{uv} sync %*\r\n@exit /b %errorlevel%\r\n")
 
 
 def helper(prefix: Path, python: str, action: str, name: str) -> str:
@@ -157,6 +170,8 @@ def write_helpers(prefix: Path, manifest: Manifest, python: str) -> None:
     for script in manifest.scripts:
         _write(bin_dir / f"{script}.cmd", launcher(current, script, manifest.script))
     name = manifest.name
+    if not manifest.script:
+        _write(bin_dir / "airgap-sync.cmd", sync_helper(prefix, current))
     _write(bin_dir / f"{name}-rollback.cmd", helper(prefix, python, "rollback", name))
     _write(bin_dir / f"{name}-uninstall.cmd", helper(prefix, python, "uninstall", name))
     runtime = prefix / STATE / RUNTIME_DIR / "airgap_runtime"
