@@ -135,10 +135,13 @@ def test_check_info_list_need_no_prefix(wine: WineHost, installers: dict[str, Pu
 
 def test_python_found_on_path_and_a_prefix_with_spaces(wine: WineHost, installers: dict[str, PureWindowsPath]
                                                         ) -> None:
-    """No --python: the bootstrap finds `python` on PATH (no `py` launcher here); the prefix has spaces
-    (as `C:\\Program Files` or a user name would), quoted as a user quotes it."""
+    """No --python: the bootstrap finds `python` on PATH; the installer's path and the prefix have spaces
+    (as `C:\\Program Files` or a user name would), quoted as a user quotes them."""
     prefix = PureWindowsPath(r"C:\apps\on path")
-    proc = wine.cmd(f"set PATH={PYTHON_DIR};%PATH%", f'{installers["1.0"]} --prefix "{prefix}" -y')
+    spaced = PureWindowsPath(r"C:\my dist\windemo 1.0.cmd")  # the installer's own path too
+    wine.host_path(spaced).parent.mkdir(parents=True, exist_ok=True)
+    wine.host_path(spaced).write_bytes(wine.host_path(installers["1.0"]).read_bytes())
+    proc = wine.cmd(f"set PATH={PYTHON_DIR};%PATH%", f'"{spaced}" --prefix "{prefix}" -y')
     assert f"(Python: {PYTHON})" in proc.stdout
     out = wine.cmd(f'cd /d "{prefix}\\current"', rf'"{prefix}\bin\uv.exe" sync --locked --dry-run 2>&1',
                    rf'"{prefix}\bin\uv.exe" run windemo').stdout
