@@ -5,7 +5,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "aarch64", "fleet", "fuzz", "lint", "typecheck"]
+nox.options.sessions = ["tests", "aarch64", "fleet", "windows", "fuzz", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -13,7 +13,7 @@ nox.options.reuse_existing_virtualenvs = True
 def tests(session: nox.Session) -> None:
     """The whole suite: unit tests and end-to-end installs in a no-network jail."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "not aarch64 and not fleet", *session.posargs)
+    session.run("pytest", "-m", "not aarch64 and not fleet and not windows", *session.posargs)
 
 
 @nox.session
@@ -54,6 +54,14 @@ def fleet(session: nox.Session) -> None:
     session.run("pytest", "-m", "fleet", *session.posargs)
     # ansible-test keeps the venvs of its sanity tests in HOME/.ansible: keep them with the session.
     session.run("python", "scripts/fleet_lint.py", "--home", f"{session.virtualenv.location}/ansible-test-home")
+
+
+@nox.session
+def windows(session: nox.Session) -> None:
+    """A Windows installer installed and run under Wine 8 in the no-network jail (needs Debian's wine, wine64
+    and gcc-mingw-w64-x86-64-posix; .ci/run installs them)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "windows", *session.posargs)
 
 
 @nox.session

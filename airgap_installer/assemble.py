@@ -63,6 +63,7 @@ from airgap_installer.sources import Tree, for_target, launcher_scripts, local_p
 from airgap_installer.target import Target
 from airgap_installer.uvbin import target_uv_wheel, uv_binary_sha256
 from airgap_installer.uvwheels import UV_VERSION
+from airgap_installer.winfile import check_windows_request, windows_python, write_bundle, write_cmd_file
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     build would meet (planning raises most of them at once). Nothing is downloaded, built or written."""
     request, project, targets, lock, _ = _prepare(request)
     check_config(request, project, several=len(targets) > 1 and not request.fat, targets=len(targets))
+    check_windows_request(request, project.config, targets)
     tree = source_tree(project)
     locals_ = local_projects(tree)
     notes = {p.name: compiled_reason(p) for p in locals_}
@@ -126,6 +128,10 @@ def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     request, project, targets, lock, cache = _prepare(request)
     check_config(request, project, several=len(targets) > 1 and not request.fat, targets=len(targets))
+    check_windows_request(request, project.config, targets)
+    if request.fat and any(t.platform.os == "windows" for t in targets):
+        raise UsageError("--fat holds POSIX targets: a Windows host gets a file of its own (.cmd)",
+                         hint="build the Windows target in a second build, without --fat")
     tree = repo_tree = source_tree(project)
     repo = project
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
@@ -140,7 +146,8 @@ def build(request: BuildRequest) -> list[BuildResult]:
             lock = export_lock(project, request.selection.uv_args(), None, offline=request.offline)
         archives: list[PythonArchive | None] = [None] * len(targets)
         if request.bundle_python or request.python_archive:
-            archives = [bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,
+            archives = [windows_python(t, request.python_archive) if t.platform.os == "windows" else
+                        bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,
                                        mirror=request.python_mirror or os.environ.get("UV_PYTHON_INSTALL_MIRROR"))
                         for t in targets]
             # Markers see the bundled interpreter's exact version.
@@ -223,8 +230,9 @@ def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: l
         if len(here) == 2 and (floor is None or here > floor):
             floor = (here[0], here[1])
     os_min = f"{floor[0]}.{floor[1]}" if floor else ""
+    windows = target.platform.os == "windows"
     output = output_path(request, project, f"cp{target.python[0]}{target.python[1]}-{target.platform.named_for(floor)}",
-                         several)
+                         several, (".zip" if python else ".cmd") if windows else ".run")
     output.parent.mkdir(parents=True, exist_ok=True)
     shipped = {(p.name, p.version): a for p, a in installs}  # a forked lock ships two versions of a name
     manifest = Manifest(
@@ -321,9 +329,26 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     started = time.monotonic()
     one = prepare_one(request, project, tree, variants, cache, python, repo=repo, repo_tree=repo_tree,
                       several=several)
-    size, sha = finish(request, one.output, one.manifest, one.sbom, lambda: write_run_file(
-        one.output, one.fields, one.manifest, one.tree, cache, one.uv_wheel, one.wheelhouse, _epoch(), one.python,
-        one.sbom.encode(), carry_uv=one.carry_uv))
+    windows = one.plan.target.platform.os == "windows"
+    epoch = _epoch()
+
+    def write() -> tuple[int, str]:
+        if windows and one.python and request.python_archive:  # the installer and the interpreter in one zip
+            inner = one.output.with_name(f".{one.output.stem}.cmd.tmp")
+            try:
+                _, sha = write_cmd_file(inner, one.fields, one.manifest, one.tree, cache, one.uv_wheel,
+                                        one.wheelhouse, epoch, one.sbom.encode())
+                return write_bundle(one.output, inner, f"{one.output.stem}.cmd", one.fields, one.python,
+                                    request.python_archive, epoch), sha
+            finally:
+                inner.unlink(missing_ok=True)
+        if windows:
+            return write_cmd_file(one.output, one.fields, one.manifest, one.tree, cache, one.uv_wheel,
+                                  one.wheelhouse, epoch, one.sbom.encode())
+        return write_run_file(one.output, one.fields, one.manifest, one.tree, cache, one.uv_wheel, one.wheelhouse,
+                              epoch, one.python, one.sbom.encode(), carry_uv=one.carry_uv)
+
+    size, sha = finish(request, one.output, one.manifest, one.sbom, write)
     log.info("wrote %s (%d bytes) in %.1fs", one.output, size, time.monotonic() - started)
     return BuildResult(one.output, project.name, size, sha, one.plan, one.local_wheels)
 

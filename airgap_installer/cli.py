@@ -29,7 +29,8 @@ targets (uv's --python-platform names):
   x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu   (= manylinux_2_28)
   x86_64-unknown-linux-musl, aarch64-unknown-linux-musl (= musllinux_1_2)
   aarch64-apple-darwin, x86_64-apple-darwin             (macOS 13.0)
-  linux, macos                                          (x86_64 linux, arm64 macOS)
+  x86_64-pc-windows-msvc, aarch64-pc-windows-msvc       (a .cmd file, installed from cmd.exe)
+  linux, macos, windows                                 (x86_64 linux, arm64 macOS, x86_64 Windows)
   default: this machine.
 
 examples:
@@ -124,7 +125,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"wrote {result.path} ({result.size / 1e6:.1f} MB): {shipped} wheels for {result.plan.target.slug}, "
               f"{skipped} skipped by markers, {len(result.local_wheels)} local package(s) built here")
     if len(results) == 1:
-        print(f"install with: sh {results[0].path.name} --prefix /opt/{results[0].name} -y")
+        if results[0].path.suffix == ".zip":
+            print(f"install with (cmd.exe): extract {results[0].path.name}, then "
+                  f"{results[0].path.stem}\\install.cmd --prefix C:\\apps\\{results[0].name} -y")
+        elif results[0].path.suffix == ".cmd":
+            print(f"install with (cmd.exe): {results[0].path.name} --prefix C:\\apps\\{results[0].name} -y")
+        else:
+            print(f"install with: sh {results[0].path.name} --prefix /opt/{results[0].name} -y")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Read and check a .run file without running it: what `--info` and `--check` show, from Python."""
+"""Read and check a .run file (or a Windows .cmd file, winfile.py) without running it: what `--info` and
+`--check` show, from Python."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ _MARK = b"made by airgap-installer"
 _MEMBER = re.compile(rb"^ *(\d+) +(\d+) +([0-9a-f]{64}) +\d+ +\d+ +\d+ +(\S+)$", re.M)
 SHA_LINE = 3  # the header's 4th line holds the file's sha256 (templates/header.sh checks the same line)
 _FILE_SHA = re.compile(rb"# sha256 of this whole file with these 64 digits as zeros: ([0-9a-f]{64})")
+_CMD_FILE_SHA = re.compile(rb"zeros: ([0-9a-f]{64})\r\n")  # line 2 of templates/install.cmd
+_CMD_PAYLOAD = re.compile(rb"\r\nrem payload: offset +(\d+) +size +(\d+) +sha256 ([0-9a-f]{64})\r\n")
 _FIELD = re.compile(rb"^(PAYLOAD_OFFSET|PAYLOAD_SIZE)=\$\(\( *(\d+) *\)\)$|^(PAYLOAD_SHA256)=([0-9a-f]{64})$", re.M)
 
 
@@ -25,6 +28,12 @@ def read_header(path: Path) -> dict[str, Any]:
             head = f.read(256 * 1024)
     except OSError as exc:
         raise InstallerFileError(f"cannot read {path}: {exc.strerror}") from exc
+    if head.startswith(b"@echo off\r\n") and _MARK in head[:512]:
+        found = _CMD_PAYLOAD.search(head)
+        if found is None:
+            raise InstallerFileError(f"{path}: the bootstrap is damaged (payload fields missing)")
+        return {"payload_offset": int(found.group(1)), "payload_size": int(found.group(2)),
+                "payload_sha256": found.group(3).decode(), "members": []}
     if not head.startswith(b"#!/bin/sh\n") or _MARK not in head[:1024]:  # line 5 (line 3 grew: --json)
         raise InstallerFileError(f"{path} is not an airgap-installer file")
     fields: dict[str, Any] = {}
@@ -57,9 +66,13 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
                 digest.update(chunk)
         lines = header.split(b"\n")
         found = _FILE_SHA.fullmatch(lines[SHA_LINE]) if len(lines) > SHA_LINE else None
+        if header.startswith(b"@echo off\r\n"):  # a Windows bootstrap: line 2 holds it
+            found = _CMD_FILE_SHA.search(header)
+            lines = [header[:found.start(1)] + b"0" * 64 + header[found.end(1):]] if found else lines
+        elif found is not None:
+            lines[SHA_LINE] = lines[SHA_LINE][:-64] + b"0" * 64
         if found is None:
             raise InstallerFileError(f"{path}: the header is damaged (its sha256 line is missing)")
-        lines[SHA_LINE] = lines[SHA_LINE][:-64] + b"0" * 64
         digest.update(b"\n".join(lines))
         if digest.hexdigest() != found.group(1).decode():
             raise InstallerFileError(

@@ -118,10 +118,10 @@ def resolve_targets(request: BuildRequest, project: Project) -> list[Target]:
     return targets
 
 
-def output_path(request: BuildRequest, project: Project, slug: str, several: bool) -> Path:
+def output_path(request: BuildRequest, project: Project, slug: str, several: bool, suffix: str = ".run") -> Path:
     """-o FILE for one target; with several targets -o is a directory and each file is named after its target
-    as its wheels need it (cp312-x86_64-manylinux_2_17)."""
-    name = f"install-{project.name}-{slug}.run"
+    as its wheels need it (cp312-x86_64-manylinux_2_17). `suffix`: .run, or .cmd for a Windows target."""
+    name = f"install-{project.name}-{slug}{suffix}"
     if request.output is None:
         return (Path("dist") / name).resolve()
     if several or request.output.is_dir():

@@ -23,13 +23,13 @@ from airgap_installer.errors import TargetError
 _GLIBC_DEFAULT = (2, 28)
 _MUSL_DEFAULT = (1, 2)
 _MACOS_DEFAULT = (13, 0)
-_ALIASES = {"linux": "x86_64-unknown-linux-gnu", "macos": "aarch64-apple-darwin"}
+_ALIASES = {"linux": "x86_64-unknown-linux-gnu", "macos": "aarch64-apple-darwin", "windows": "x86_64-pc-windows-msvc"}
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 
 
 @dataclass(frozen=True)
 class Platform:
-    os: str  # "linux" or "macos"
+    os: str  # "linux", "macos" or "windows"
     arch: str  # uv's spelling: x86_64, aarch64
     libc: str | None  # "glibc", "musl" (linux only)
     libc_version: tuple[int, int] | None  # glibc 2.28, musl 1.2
@@ -40,6 +40,8 @@ class Platform:
         """The name `--python-platform` takes for exactly this platform."""
         if self.os == "macos":
             return f"{self.arch}-apple-darwin"
+        if self.os == "windows":
+            return f"{self.arch}-pc-windows-msvc"
         assert self.libc_version is not None
         major, minor = self.libc_version
         family = "musllinux" if self.libc == "musl" else "manylinux"
@@ -48,7 +50,7 @@ class Platform:
     def named_for(self, floor: tuple[int, int] | None) -> str:
         """This platform as the shipped wheels need it, for file names and --info: the glibc, musl or
         macOS floor of what is inside (x86_64-manylinux_2_17), not the level asked for."""
-        if floor is None:
+        if floor is None or self.os == "windows":
             return self.name
         family = {"macos": "macos", "musl": "musllinux"}.get(self.os if self.os == "macos" else self.libc or "",
                                                                "manylinux")
@@ -56,10 +58,14 @@ class Platform:
 
     @property
     def machine(self) -> str:
-        """`platform.machine()` on the target, as markers and `uname -m` see it."""
+        """`platform.machine()` on the target, as markers and `uname -m` see it (Windows: AMD64, ARM64)."""
+        if self.os == "windows":
+            return "ARM64" if self.arch == "aarch64" else "AMD64"
         return "arm64" if (self.os == "macos" and self.arch == "aarch64") else self.arch
 
     def platform_tags(self) -> list[str]:
+        if self.os == "windows":
+            return ["win_arm64" if self.arch == "aarch64" else "win_amd64"]
         if self.os == "macos":
             assert self.macos_version is not None
             return list(tags.mac_platforms(self.macos_version, "arm64" if self.arch == "aarch64" else "x86_64"))
@@ -98,10 +104,13 @@ def parse_platform(name: str) -> Platform:
     m = re.fullmatch(r"(x86_64|aarch64)-apple-darwin", name)
     if m:
         return Platform("macos", m.group(1), None, None, macos_deployment_target())
+    m = re.fullmatch(r"(x86_64|aarch64)-pc-windows-msvc", name)
+    if m:
+        return Platform("windows", m.group(1), None, None, None)
     raise TargetError(
         f"unknown --python-platform {name!r}",
         hint="use e.g. x86_64-manylinux_2_28, aarch64-unknown-linux-gnu, x86_64-unknown-linux-musl, "
-        "aarch64-apple-darwin, linux or macos",
+        "aarch64-apple-darwin, x86_64-pc-windows-msvc, linux, macos or windows",
     )
 
 
@@ -162,19 +171,20 @@ class Target:
         if self.exact_markers is not None:
             return dict(self.exact_markers)
         full = self.python_full or f"{self.python_version}.0"
-        linux = self.platform.os == "linux"
+        system, sys_platform = {"linux": ("Linux", "linux"), "macos": ("Darwin", "darwin"),
+                                "windows": ("Windows", "win32")}[self.platform.os]
         return {
             "implementation_name": "cpython",
             "implementation_version": full,
-            "os_name": "posix",
+            "os_name": "nt" if self.platform.os == "windows" else "posix",
             "platform_machine": self.platform.machine,
             "platform_python_implementation": "CPython",
             "platform_release": "",
-            "platform_system": "Linux" if linux else "Darwin",
+            "platform_system": system,
             "platform_version": "",
             "python_full_version": full,
             "python_version": self.python_version,
-            "sys_platform": "linux" if linux else "darwin",
+            "sys_platform": sys_platform,
         }
 
 
@@ -211,6 +221,8 @@ def load_complete_platform(path: Path) -> Target:
     arch = "aarch64" if machine in ("arm64", "aarch64") else machine
     if system == "Darwin":
         plat = Platform("macos", arch, None, None, _MACOS_DEFAULT)
+    elif system == "Windows":
+        plat = Platform("windows", "aarch64" if machine.upper() == "ARM64" else "x86_64", None, None, None)
     else:
         libc, libc_version = _libc_from_tags(tag_list)
         plat = Platform("linux", arch, libc, libc_version, None)

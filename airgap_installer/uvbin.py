@@ -76,9 +76,11 @@ class UvBinary:
 
 
 def locate_uv_binary(wheel: Path) -> UvBinary:
-    member = f"uv-{UV_VERSION}.data/scripts/uv"
+    """The binary's stream in a uv wheel: `scripts/uv`, or `scripts/uv.exe` in a Windows wheel."""
     with zipfile.ZipFile(wheel) as zf:
-        info = zf.getinfo(member)
+        names = set(zf.namelist())
+        exe = f"uv-{UV_VERSION}.data/scripts/uv.exe"
+        info = zf.getinfo(exe if exe in names else f"uv-{UV_VERSION}.data/scripts/uv")
     with wheel.open("rb") as f:
         f.seek(info.header_offset)
         header = f.read(30)

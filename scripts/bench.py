@@ -328,6 +328,14 @@ def sneakernet(name: str, project: Path, work: Path, v1: Path, runs: int) -> dic
             ("wheelhouse/", "project/", "airgap_runtime/", "__main__.py", "manifest.json")))
     r: dict[str, float] = {"delta file size, MB": delta.stat().st_size / 1e6,
                            "floor: what changed + runtime + project, MB": floor / 1e6}
+    fat = work / "fat.run"  # linux x86_64 + aarch64 + macOS arm64 in one file
+    run([sys.executable, "-m", "airgap_installer", "build", str(project), "--python", PY, "--cache-dir", str(cache),
+         "-o", str(fat), "--fat", "--python-platform", "x86_64-manylinux_2_28", "--python-platform",
+         "aarch64-manylinux_2_28", "--python-platform", "aarch64-apple-darwin"])
+    with zipfile.ZipFile(fat) as zf:
+        r["fat file (3 platforms) size, MB"] = fat.stat().st_size / 1e6
+        r["floor: distinct wheels + each uv, MB"] = sum(
+            i.compress_size for i in zf.infolist() if i.filename.startswith(("wheelhouse/", "bin/uv."))) / 1e6
     where = work / "sneaker"
 
     def install(run_file: Path, prefix: Path) -> None:
@@ -363,6 +371,7 @@ def sneakernet(name: str, project: Path, work: Path, v1: Path, runs: int) -> dic
 
 
 SNEAKER_RATIOS = {
+    "fat size / floor (goal <= 1.02)": ("fat file (3 platforms) size, MB", "floor: distinct wheels + each uv, MB"),
     "delta size / floor (goal <= 1.05)": ("delta file size, MB", "floor: what changed + runtime + project, MB"),
     "split install / fresh install (goal <= 1.1)": ("split v2 (3 parts), fresh install", "fresh install of v2"),
     "upgrade (full file) / fresh install (goal <= 0.3)": ("upgrade v1 -> v2, full file", "fresh install of v2"),

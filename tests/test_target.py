@@ -84,3 +84,30 @@ def test_broken_complete_platform_file(tmp_path: Path) -> None:
     path.write_text("{}")
     with pytest.raises(TargetError, match="not a complete-platform file"):
         load_complete_platform(path)
+
+
+@pytest.mark.parametrize(("name", "expected", "platform_tag", "machine"), [
+    ("windows", "x86_64-pc-windows-msvc", "win_amd64", "AMD64"),
+    ("x86_64-pc-windows-msvc", "x86_64-pc-windows-msvc", "win_amd64", "AMD64"),
+    ("aarch64-pc-windows-msvc", "aarch64-pc-windows-msvc", "win_arm64", "ARM64"),
+])
+def test_windows_targets_tags_and_markers(name: str, expected: str, platform_tag: str, machine: str) -> None:
+    target = make_target("3.13", name)
+    assert target.platform.name == expected and target.slug == f"cp313-{expected}"
+    tags = [str(t) for t in target.tags()]
+    assert tags[0] == f"cp313-cp313-{platform_tag}"
+    assert f"cp313-abi3-{platform_tag}" in tags and f"py3-none-{platform_tag}" in tags and tags[-1] == "py30-none-any"
+    assert not any("linux" in t or "macosx" in t for t in tags)
+    assert not any(t.endswith("win32") for t in tags)  # 32-bit wheels never run in a 64-bit CPython
+    env = target.marker_environment()
+    assert (env["sys_platform"], env["platform_system"], env["os_name"]) == ("win32", "Windows", "nt")
+    assert env["platform_machine"] == machine
+
+
+def test_windows_complete_platform_file(tmp_path: Path) -> None:
+    doc = {"marker_environment": {"python_full_version": "3.13.2", "platform_system": "Windows",
+                                  "platform_machine": "AMD64", "sys_platform": "win32", "os_name": "nt"},
+           "compatible_tags": ["cp313-cp313-win_amd64", "py3-none-any"]}
+    (tmp_path / "win.json").write_text(json.dumps(doc))
+    target = load_complete_platform(tmp_path / "win.json")
+    assert target.platform.os == "windows" and target.platform.name == "x86_64-pc-windows-msvc"

@@ -58,3 +58,15 @@ def test_configured_cache_keys_match_uvs_record(tmp_path: Path) -> None:
     assert keys == {"files": ["pyproject.toml", "src/**/*.py"], "dirs": ["src"], "git": True,
                     "env": ["AIRGAP_TEST_KEY"]}
     assert cache_info(root, keys, env={"AIRGAP_TEST_KEY": "on"}) == uv_record(root)
+
+
+def test_on_windows_the_timestamp_is_the_modification_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv's Timestamp is the ctime on Unix and the modification time elsewhere (uv-cache-info); Python's
+    st_ctime on Windows is the creation time. Wine reports both alike, so this is pinned here."""
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    os.utime(tmp_path / "pyproject.toml", ns=(1_000_000_000_123_456_700, 1_000_000_000_123_456_700))
+    unix = cache_info(tmp_path, DEFAULT_KEYS)["timestamp"]
+    monkeypatch.setattr(sys, "platform", "win32")
+    windows = cache_info(tmp_path, DEFAULT_KEYS)["timestamp"]
+    assert windows == {"secs_since_epoch": 1_000_000_000, "nanos_since_epoch": 123_456_700}
+    assert unix != windows  # the ctime is now, not the time set

@@ -15,7 +15,6 @@ removed, so `current` only ever points at a complete release.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -30,10 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import status, store, uvrecords
+from . import status, store, uvrecords, winlayout
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
 from .manifest import Manifest, ManifestError, member_for
 from .result import Result
+
+WINDOWS = sys.platform == "win32"  # the same runtime; winlayout.py holds what differs there
+if sys.platform == "win32":  # spelled out so that type checkers see which branch holds
+    import msvcrt
+else:
+    import fcntl
 
 
 class InstallError(Exception):
@@ -215,11 +220,25 @@ def prefix_lock(prefix: Path) -> Iterator[None]:
                            hint="if it is a symbolic link, remove it: the installer does not follow links") from exc
     with os.fdopen(fd, "w") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(handle, wait=False)
         except OSError:
             print(f"waiting for another install into {prefix} to finish...", file=sys.stderr, flush=True)
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            _lock(handle, wait=True)
         yield
+
+
+def _lock(handle: IO[str], *, wait: bool) -> None:
+    if sys.platform == "win32":
+        while True:  # msvcrt's blocking mode gives up after 10 s: keep asking
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if not wait:
+                    raise
+                time.sleep(1)
+    else:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
 
 
 def clean_env(scratch: Path, cache: Path) -> dict[str, str]:
@@ -241,7 +260,8 @@ def clean_env(scratch: Path, cache: Path) -> dict[str, str]:
 def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> None:
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
-    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, encoding="utf-8", errors="replace")
     log.write(proc.stdout)
     log.flush()
     if proc.returncode != 0:
@@ -255,10 +275,11 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], log: IO[str]) -> Non
 SPACE_HINT = "free some space in the prefix's filesystem, or install into a --prefix on a larger one"
 
 
-def record_sources(project: Path) -> None:
+def record_sources(project: Path, recorded_as: Path | None = None) -> None:
     """Record the release's git, direct URL and local packages as uv records its own installs of them
     (uvrecords.py), so that `uv sync --locked` changes nothing. Run by the install, and by
-    PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse."""
+    PREFIX/bin/airgap-sync after it puts wheels back from the wheelhouse. `recorded_as`: where uv will see
+    the project (Windows: PREFIX\\current, where the release is renamed to), when not where it is now."""
     meta = project / ".airgap"
     manifest = Manifest.from_json((meta / "manifest.json").read_bytes())
     pinned = {line.split(" ", 1)[0] for line in (meta / "pins.txt").read_text().splitlines() if line}
@@ -270,7 +291,7 @@ def record_sources(project: Path) -> None:
                 uvrecords.mark_direct(site, record)
         for local in manifest.local_packages:
             if f"{local.name}=={local.version}" in pinned:
-                uvrecords.mark_local(site, project, local)
+                uvrecords.mark_local(site, project, local, recorded_as=recorded_as)
     except uvrecords.RecordError as exc:
         raise InstallError(str(exc)) from exc
 
@@ -298,12 +319,16 @@ def build_project_env(manifest: Manifest, project: Path, uv_bin: str, python: st
     records its own installs, then `uv sync --locked` as a check that changes nothing."""
     meta = project / ".airgap"
     progress.step(f"creating the virtual environment with {python}")
-    run([uv_bin, "venv", "--offline", "--python", python, str(project / ".venv")], cwd=project, env=env, log=log)
-    venv_python = str(project / ".venv" / "bin" / "python")
+    # On Windows the release is renamed into PREFIX\\current: its venv's launchers must not hold its path.
+    relocatable = ["--relocatable"] if WINDOWS else []
+    run([uv_bin, "venv", "--offline", *relocatable, "--python", python, str(project / ".venv")], cwd=project, env=env,
+        log=log)
+    venv_python = str(project / ".venv" / ("Scripts/python.exe" if WINDOWS else "bin/python"))
     if pins:
         progress.step(f"installing {len(pins)} locked packages from the wheelhouse")
         # The store's path, not the release's links to it: uv's cache knows wheels by this directory.
-        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(store.store_dir(prefix)),
+        wheels = meta / "wheelhouse" if WINDOWS else store.store_dir(prefix)
+        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(wheels),
              "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
             cwd=project, env=env, log=log)
     record_sources(project)
@@ -337,8 +362,14 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
         extract_prefix(zf, f"targets/{target}/project/", release)
     prefix = release.parent.parent
     # Each wheel once per prefix: what an earlier release brought is reused (sha256-checked), not written.
-    reused, written = store.stock(zf, store.store_dir(prefix), store.expected_hashes(manifest), meta / "wheelhouse",
-                                  available, only=store.wheels_of(manifest) if target is not None else None)
+    if WINDOWS:  # no shared store there yet (the active release is renamed, not linked): the release's own
+        extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
+        (meta / "wheelhouse").mkdir(parents=True, exist_ok=True)  # uv.toml's find-links names it, even empty
+        reused, written = 0, 0
+    else:
+        reused, written = store.stock(zf, store.store_dir(prefix), store.expected_hashes(manifest),
+                                      meta / "wheelhouse", available,
+                                      only=store.wheels_of(manifest) if target is not None else None)
     if reused:
         progress.step(f"reused {reused} wheels the prefix already holds, wrote {written}")
     _extract_member(zf, zf.getinfo(member_for(target)), meta / "manifest.json")
@@ -348,12 +379,21 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
         raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, sys.version_info[:3]))}",
                            hint="rebuild for this interpreter")
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
-    store.place_uv(prefix, uv, meta / "bin" / "uv")
-    uv_bin = str(meta / "bin" / "uv")
-    # uv unpacks each wheel into its cache and hard-links the files into the venv. The cache is the
-    # prefix's (store.py): a wheel an earlier release unpacked is linked, not unpacked again. A script's
-    # environment lives in its release's own cache (uv keeps it there).
-    env = clean_env(scratch, meta / "uv-cache" if manifest.script else store.cache_dir(prefix))
+    if WINDOWS:  # the release is renamed into PREFIX\\current whole: it keeps its own uv and cache
+        (meta / "bin").mkdir(parents=True, exist_ok=True)
+        uv_bin = str(meta / "bin" / "uv.exe")
+        try:
+            os.replace(uv, uv_bin)  # the bootstrap carved it inside PREFIX: same filesystem
+        except OSError:
+            shutil.copy2(uv, uv_bin)
+        env = clean_env(scratch, meta / "uv-cache")
+    else:
+        store.place_uv(prefix, uv, meta / "bin" / "uv")
+        uv_bin = str(meta / "bin" / "uv")
+        # uv unpacks each wheel into its cache and hard-links the files into the venv. The cache is the
+        # prefix's (store.py): a wheel an earlier release unpacked is linked, not unpacked again. A script's
+        # environment lives in its release's own cache (uv keeps it there).
+        env = clean_env(scratch, meta / "uv-cache" if manifest.script else store.cache_dir(prefix))
     run_hook("pre-install", manifest, release, project, env, progress, log)
     if manifest.script:
         build_script_env(manifest.script, project, uv_bin, python, env, progress, log)
@@ -411,6 +451,16 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             Progress(quiet).step(done.message)
             return done
         clean_stale_scratch(prefix)
+        if WINDOWS and winlayout.active_id(prefix) == release_id:
+            winlayout.activate(prefix, release_id, manifest, python)
+            done = result("unchanged", changed=False)
+            Progress(quiet).step(f"{manifest.name} {release_id} is already installed and active")
+            return done
+        if WINDOWS and (meta / COMPLETE).is_file():
+            winlayout.activate(prefix, release_id, manifest, python)
+            done = result("activated")
+            Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
+            return done
         if plan.action == "activated":
             activate(prefix, release_id, manifest, link_bin)
             remember_signers(prefix, trust)
@@ -421,7 +471,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             shutil.rmtree(release)  # left half-made by an interrupted install
         scratch = prefix / STATE / f"run.{os.getpid()}"
         meta.mkdir(parents=True)
-        with open(meta / "install.log", "w") as log:
+        with open(meta / "install.log", "w", encoding="utf-8") as log:
             progress = Progress(quiet, log, terminal=sys.stdout if sys.stdout.isatty() else None)
             try:
                 try:
@@ -437,13 +487,16 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                     raise
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
-                activate(prefix, release_id, manifest, link_bin)
+                if WINDOWS:
+                    activate_windows(prefix, release_id, manifest, python)
+                else:
+                    activate(prefix, release_id, manifest, link_bin)
                 remember_signers(prefix, trust)
                 progress.step(f"installed {manifest.name} {manifest.version} into {prefix}")
-                removed = prune(prefix, keep)
+                removed = (winlayout.prune_releases if WINDOWS else prune)(prefix, keep)
                 for old in removed:
                     progress.step(f"removed old release {old}")
-                if removed:
+                if removed and not WINDOWS:
                     uv_now = str(release / project_path(manifest) / ".airgap" / "bin" / "uv")
                     dropped = store.sweep(prefix, uv_now, clean_env(scratch, store.cache_dir(prefix)))
                     shutil.rmtree(scratch, ignore_errors=True)
@@ -453,5 +506,26 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 progress.close()  # ends the live line before anything else is printed
         if not quiet:
             script = manifest.scripts[0] if manifest.scripts else "python"
-            print(f"run it with: cd {prefix}/current && {prefix}/bin/uv run {script}")
+            current, uv_path = prefix / "current" / project_path(manifest), prefix / "bin" / "uv"
+            print(f"run it with: cd {current} && {uv_path} run {script}")
     return result(plan.action)
+
+
+def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: str) -> None:
+    """Record the local packages for where the release will be (PREFIX\\current), then switch to it
+    (winlayout.py): it works there as soon as it lands."""
+    project = prefix / "releases" / release_id / project_path(manifest)
+    if not manifest.script:
+        record_sources(project, recorded_as=prefix / "current" / project_path(manifest))
+        try:  # a wheel file locked by path was installed by uv from the release's tree: it moves too
+            uvrecords.relocate(uvrecords.site_packages(project / ".venv"), prefix / "releases" / release_id,
+                               prefix / "current")
+        except uvrecords.RecordError as exc:
+            raise InstallError(str(exc)) from exc
+    try:
+        winlayout.activate(prefix, release_id, manifest, python)
+    except winlayout.SwitchError as exc:
+        raise InstallError(str(exc), hint="the new release is complete; run the installer again to make it active") \
+            from exc
+
+

@@ -8,7 +8,8 @@ installed from the wheelhouse, so that `uv sync --locked` sees them as the lock'
   as the lock says), then `uv_cache.json`, uv's record of the directory's state when it built it. uv
   recomputes that record on every `uv run`/`uv sync` and rebuilds when it differs (docs/uv-facts.md),
   so it is written last, from the files as they now are, the way uv computes it (uv-cache-info 0.13.9):
-  `timestamp`: the latest ctime of the cache-key files (default pyproject.toml, setup.py, setup.cfg),
+  `timestamp`: the latest ctime (Windows: modification time) of the cache-key files (default
+  pyproject.toml, setup.py, setup.cfg),
   `directories`: the birth time of each cache-key directory (default src/; the inode where the file
   system has no birth time; null where it is missing), `commit`/`tags`: null (no .git travels),
   `env`: the named variables' values.
@@ -116,6 +117,8 @@ def _birth_ns(path: Path) -> int | None:
         return int(getattr(st, "st_birthtime_ns"))  # noqa: B009 (absent on Linux; typeshed varies)
     if hasattr(st, "st_birthtime"):
         return int(getattr(st, "st_birthtime") * 1_000_000_000)  # noqa: B009
+    if sys.platform == "win32":  # before 3.12, Windows reports the creation time as st_ctime
+        return st.st_ctime_ns
     if sys.platform.startswith("linux"):
         return _statx_birth_ns(path)
     return None
@@ -137,7 +140,10 @@ def cache_info(directory: Path, keys: dict[str, Any], env: dict[str, str] | None
             continue
         if not os.path.isfile(path):
             continue
-        newest = st.st_ctime_ns if newest is None else max(newest, st.st_ctime_ns)
+        # uv's Timestamp: ctime on Unix, the modification time elsewhere (on Windows, Python's st_ctime is
+        # the creation time; Wine reports the two alike, so only this line keeps a real host right).
+        stamp = st.st_mtime_ns if sys.platform == "win32" else st.st_ctime_ns
+        newest = stamp if newest is None else max(newest, stamp)
     directories: dict[str, Any] = {}
     for name in keys.get("dirs", []):
         path = directory / name
@@ -162,14 +168,29 @@ def mark_direct(site: Path, entry: DirectRecord) -> None:
     write_record(dist_info, "direct_url.json", _json(entry.direct_url))
 
 
-def mark_local(site: Path, project: Path, entry: LocalPackage, env: dict[str, str] | None = None) -> None:
+def mark_local(site: Path, project: Path, entry: LocalPackage, env: dict[str, str] | None = None,
+               recorded_as: Path | None = None) -> None:
     """A local package installed from the wheel built on the build side, recorded as uv records the
     (editable) install of its directory in the release. uv_cache.json goes last: it states the directory's
     files as they are now."""
     directory = (project / entry.path).resolve()
+    seen_at = Path(os.path.normpath(recorded_as / entry.path)) if recorded_as is not None else directory
     dist_info = find_dist_info(site, entry.name)
-    record = {"url": directory.as_uri(), "dir_info": {"editable": entry.editable}}
+    record = {"url": seen_at.as_uri(), "dir_info": {"editable": entry.editable}}
     write_record(dist_info, "direct_url.json", _json(record))
     (dist_info / "uv_build.json").unlink(missing_ok=True)  # no build settings to compare
     write_record(dist_info, "uv_cache.json", _json(cache_info(directory, entry.cache_keys or DEFAULT_KEYS,
                                                                env)))
+
+
+def relocate(site: Path, old: Path, new: Path) -> None:
+    """Every `direct_url.json` that points into `old` (a release about to be renamed) made to point into
+    `new`, where uv will see it: a wheel file locked by path (uv installed it from the release's tree)
+    and the local packages. Windows only: there releases are switched by renaming their directories."""
+    old_uri, new_uri = old.as_uri().rstrip("/") + "/", new.as_uri().rstrip("/") + "/"
+    for record in sorted(site.glob("*.dist-info/direct_url.json")):
+        data = json.loads(record.read_text(encoding="utf-8"))
+        url = data.get("url", "") if isinstance(data, dict) else ""
+        if isinstance(url, str) and (url + "/").startswith(old_uri):
+            data["url"] = (new_uri + url[len(old_uri):]).rstrip("/") if url + "/" != old_uri else new_uri.rstrip("/")
+            record.write_text(_json(data), encoding="utf-8")

@@ -1,0 +1,264 @@
+"""A Windows installer installed and run for real (issue 19): built on this Linux machine for
+`x86_64-pc-windows-msvc`, installed from cmd.exe under Wine 8 in the no-network jail with a Windows
+CPython 3.13, and run with plain `uv run` in PREFIX\\current. The project has a compiled win_amd64
+dependency (pydantic-core, a Rust extension). Runs in its own session (`nox -s windows`; CI runs it):
+it needs Debian's wine, wine64 and gcc-mingw-w64-x86-64-posix (.ci/run installs them); the harness
+(tests/wine.py) holds every Wine workaround.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PureWindowsPath
+
+import pytest
+
+from airgap_installer.uvbin import builder_uv
+from tests.helpers import build, write
+from tests.jail import Jail
+from tests.test_e2e_kinds import workspace  # noqa: F401 (the fixture: every kind of dependency)
+from tests.wine import CACHE, PY_LAUNCHER_DIR, PYTHON_DIR, WineHost, embeddable_zip, make_host, missing_tools
+
+pytestmark = [pytest.mark.windows, pytest.mark.pypi]
+PYTHON = PYTHON_DIR / "python.exe"
+DIST = PureWindowsPath(r"C:\dist")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"the Windows tests must run on CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def wine(jail_ok: None, tmp_path_factory: pytest.TempPathFactory, builder_cache: Path) -> Iterator[WineHost]:
+    """One Wine prefix for the module, with CPython 3.13 at C:\\Python313; commands run in the jail."""
+    missing = missing_tools()
+    if missing:
+        _unavailable(f"{', '.join(missing)} not installed (apt-get install wine wine64 gcc-mingw-w64-x86-64-posix)")
+    root = tmp_path_factory.mktemp("wine")
+    jail = Jail(home=root / "home", hidden=[*Jail(Path()).hidden, str(builder_cache), str(CACHE)],
+                env={"WINEPREFIX": str(root / "prefix"), "WINEDEBUG": "-all",
+                     "WINEDLLOVERRIDES": "wbemprox=d;mscoree,mshtml=;winedbg.exe=d"})
+    yield make_host(root / "prefix", CACHE, jail)
+    subprocess.run(["wineserver", "-k"], env={**os.environ, "WINEPREFIX": str(root / "prefix")}, check=False)
+
+
+def _project(root: Path, version: str) -> Path:
+    write(root / "pyproject.toml", f"""\
+        [project]
+        name = "windemo"
+        version = "{version}"
+        requires-python = ">=3.11"
+        dependencies = ["pydantic-core"]
+        [project.scripts]
+        windemo = "windemo:main"
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        """)
+    write(root / "src" / "windemo" / "__init__.py", f"""\
+        import sys
+        import pydantic_core
+        from pydantic_core import core_schema
+
+        def main():
+            answer = pydantic_core.SchemaValidator(core_schema.int_schema()).validate_python("41") + 1
+            compiled = pydantic_core._pydantic_core.__file__.endswith(".pyd")
+            print("windemo {version}", sys.platform, answer, "compiled" if compiled else "pure", sys.argv[1:])
+        """)
+    subprocess.run([builder_uv(), "lock", "--quiet", "--python", sys.executable, "--project", str(root)], check=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def installers(wine: WineHost, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PureWindowsPath]:
+    """windemo 1.0 and 1.1, built once for the module and put into C:\\dist."""
+    work = tmp_path_factory.mktemp("windemo")
+    made = {}
+    for version in ("1.0", "1.1"):
+        project = _project(work / f"windemo-{version}", version)
+        out = build(project, work / f"windemo-{version}.cmd", "--python", "3.13", "--python-platform", "windows")
+        dest = wine.host_path(DIST / out.name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(out.read_bytes())
+        made[version] = DIST / out.name
+    return made
+
+
+def install(wine: WineHost, installer: PureWindowsPath, prefix: PureWindowsPath, *args: str,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+    # Last and without `call`: under Wine 8 a `call`ed batch's `exit /b N` reaches the caller as 1.
+    return wine.cmd(f"{installer} --prefix {prefix} -y --python {PYTHON} {' '.join(args)}", check=check)
+
+
+def in_current(wine: WineHost, prefix: PureWindowsPath, *lines: str) -> str:
+    """Lines run in PREFIX\\current, as a user would: a fresh cmd.exe, no environment variables set."""
+    return wine.cmd(f"cd /d {prefix}\\current", *lines).stdout
+
+
+def test_install_then_plain_uv_run_works_offline(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    prefix = PureWindowsPath(r"C:\apps\first")
+    proc = install(wine, installers["1.0"], prefix)
+    assert "installed windemo 1.0" in proc.stdout
+    assert rf"cd {prefix}\current && {prefix}\bin\uv run windemo" in proc.stdout
+    out = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                     rf"{prefix}\bin\uv.exe run windemo a b")
+    assert "Would make no changes" in out
+    assert "windemo 1.0 win32 42 compiled ['a', 'b']" in out
+    launcher = wine.cmd(rf"call {prefix}\bin\windemo.cmd x").stdout
+    assert "windemo 1.0 win32 42 compiled ['x']" in launcher
+    host = wine.host_path(prefix)
+    assert (host / "bin" / "uv.exe").is_file() and (host / "current" / "uv.toml").is_file()
+    assert not list(host.glob("releases/*")), "the active release lives in current, not in releases"
+
+
+def test_check_info_list_need_no_prefix(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    out = wine.cmd(f"call {installers['1.0']} --check --python {PYTHON}").stdout
+    assert re.search(r": OK \(windemo 1.0 for cp313-x86_64-pc-windows-msvc, payload sha256 [0-9a-f]{64}\)", out)
+    info = wine.cmd(f"call {installers['1.0']} --info").stdout  # from the bootstrap's text: no Python needed
+    assert "windemo 1.0: offline installer for cp313-x86_64-pc-windows-msvc (Python 3.13)" in info
+    assert re.search(r"ship +pydantic-core", info)
+    # The runtime prints the same text (python -I FILE.cmd --info)
+    assert wine.cmd(f"{PYTHON} -I {installers['1.0']} --info").stdout == info
+    usage = wine.cmd(f"call {installers['1.0']} --help").stdout
+    assert "--prefix DIR" in usage and r"%LOCALAPPDATA%\Programs\windemo" in usage
+    listing = wine.cmd(f"call {installers['1.0']} --list --python {PYTHON}").stdout
+    assert "bin/uv.exe" in listing and re.search(r"wheelhouse/pydantic_core-.*-cp313-cp313-win_amd64\.whl", listing)
+
+
+def test_python_found_on_path_and_a_prefix_with_spaces(wine: WineHost, installers: dict[str, PureWindowsPath]
+                                                        ) -> None:
+    """No --python: the bootstrap finds `python` on PATH; the installer's path and the prefix have spaces
+    (as `C:\\Program Files` or a user name would), quoted as a user quotes them."""
+    prefix = PureWindowsPath(r"C:\apps\on path")
+    spaced = PureWindowsPath(r"C:\my dist\windemo 1.0.cmd")  # the installer's own path too
+    wine.host_path(spaced).parent.mkdir(parents=True, exist_ok=True)
+    wine.host_path(spaced).write_bytes(wine.host_path(installers["1.0"]).read_bytes())
+    proc = wine.cmd(f"set PATH={PYTHON_DIR};%PATH%", f'"{spaced}" --prefix "{prefix}" -y')
+    assert f"(Python: {PYTHON})" in proc.stdout
+    out = wine.cmd(f'cd /d "{prefix}\\current"', rf'"{prefix}\bin\uv.exe" sync --locked --dry-run 2>&1',
+                   rf'"{prefix}\bin\uv.exe" run windemo').stdout
+    assert "Would make no changes" in out and "windemo 1.0 win32" in out
+    assert "windemo 1.0 win32" in wine.cmd(rf'call "{prefix}\bin\windemo.cmd" a').stdout
+
+
+def test_py_launcher_is_asked_first(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    """`py -3.13` (a stand-in for python.org's launcher: tests/wine.py) before `python` on PATH."""
+    prefix = PureWindowsPath(r"C:\apps\viapy")
+    proc = wine.cmd(f"set PATH={PY_LAUNCHER_DIR};%PATH%", f"{installers['1.0']} --prefix {prefix} -y")
+    assert f"(Python: {PYTHON})" in proc.stdout
+    assert "windemo 1.0 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    none = wine.cmd(f"{installers['1.0']} --prefix C:\\apps\\nopy -y", check=False)  # neither py nor python
+    assert none.returncode == 4 and "no Python found" in none.stderr
+    assert not wine.host_path(PureWindowsPath(r"C:\apps\nopy")).exists()
+
+
+def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    prefix = PureWindowsPath(r"C:\apps\cycle")
+    host = wine.host_path(prefix)
+    install(wine, installers["1.0"], prefix)
+    proc = install(wine, installers["1.1"], prefix)
+    assert "installed windemo 1.1" in proc.stdout
+    assert "windemo 1.1 win32 42" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    assert len(list((host / "releases").iterdir())) == 1  # 1.0, kept for rollback
+    out = wine.cmd(rf"call {prefix}\bin\windemo-rollback.cmd").stdout
+    assert re.search(r"1\.0-[0-9a-f]{12} is active again \(it was 1\.1-[0-9a-f]{12}\)", out)
+    out = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                     rf"{prefix}\bin\uv.exe run windemo")
+    assert "Would make no changes" in out and "windemo 1.0 win32 42" in out
+    assert "windemo 1.0" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout
+    again = install(wine, installers["1.0"], prefix)
+    assert "already installed and active" in again.stdout
+    out = wine.cmd(rf"call {prefix}\bin\windemo-uninstall.cmd").stdout
+    assert f"uninstalled from {prefix}" in out
+    # Every file goes, the helper itself too (on its last line); Wine's cmd.exe holds the running batch file
+    # until it exits, so the then empty PREFIX\bin and PREFIX stay.
+    assert not [p for p in host.rglob("*") if not p.is_dir()], list(host.rglob("*"))
+    assert not (host / "current").exists() and not (host / "releases").exists()
+
+
+def test_damaged_file_is_refused_with_nothing_written(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    good = wine.host_path(installers["1.0"])
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2] ^= 0x01  # a bit flipped inside the wheelhouse
+    cases = {"flipped": bytes(data), "truncated": good.read_bytes()[:-100], "appended": good.read_bytes() + b"x"}
+    for name, content in cases.items():
+        bad = DIST / f"damaged-{name}.cmd"
+        wine.host_path(bad).write_bytes(content)
+        prefix = PureWindowsPath(rf"C:\apps\damaged-{name}")
+        proc = install(wine, bad, prefix, check=False)
+        assert proc.returncode == 3, (name, proc.stdout, proc.stderr)
+        said = proc.stdout + proc.stderr
+        assert {"flipped": "is corrupt: sha256", "truncated": "is truncated or has bytes appended",
+                "appended": "is truncated or has bytes appended"}[name] in said, said
+        assert not wine.host_path(prefix).exists(), f"{name}: something was written"
+
+
+def test_wrong_python_is_refused(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    prefix = PureWindowsPath(r"C:\apps\nopython")
+    proc = wine.cmd(f"{installers['1.0']} --prefix {prefix} -y --python C:\\nowhere\\python.exe", check=False)
+    assert proc.returncode == 4, (proc.stdout, proc.stderr)
+    assert "C:\\nowhere\\python.exe" in proc.stdout + proc.stderr
+    assert not wine.host_path(prefix).exists()
+
+
+def test_every_source_kind(wine: WineHost, workspace: Path, tmp_path: Path) -> None:  # noqa: F811
+    """test_e2e_kinds.py's workspace for Windows: an sdist-only package and a git dependency built here,
+    direct URL wheel and sdist (served on 127.0.0.1 to the build only), a vendored wheel by path, a path
+    dependency beside the project (so the project sits in PREFIX\\current\\demo) and a workspace member."""
+    out = build(workspace, tmp_path / "kinds.cmd", "--python", "3.13", "--python-platform", "windows")
+    installer = DIST / "kinds.cmd"
+    wine.host_path(installer).parent.mkdir(parents=True, exist_ok=True)
+    wine.host_path(installer).write_bytes(out.read_bytes())
+    prefix = PureWindowsPath(r"C:\apps\kinds")
+    proc = install(wine, installer, prefix, "--quiet")
+    assert proc.stdout == "" and "installed" not in proc.stderr  # --quiet: errors only
+    project = rf"{prefix}\current\demo"
+    said = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                    rf"{prefix}\bin\uv.exe lock --check 2>&1", rf"{prefix}\bin\uv.exe run demo",
+                    rf"{prefix}\bin\uv.exe run python -c " '"import urlwheel, urlsdist, vendored; print(1 + 1)"')
+    assert "Would make no changes" in said.stdout
+    assert "demo ok from git from path member 0.6.2" in said.stdout and "\n2\n" in said.stdout.replace("\r", "")
+    assert "demo ok from git" in wine.cmd(rf"call {prefix}\bin\demo.cmd").stdout
+    member = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe run --package member member-cli")
+    assert "member cli ok" in member.stdout
+    # Plain `uv sync --no-dev` removes the dev group; uv would fetch it back from the lock's URLs. airgap-sync
+    # puts the bundled wheels back and records the git, URL and local packages again, offline.
+    removed = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe sync --no-dev 2>&1")
+    assert "- iniconfig" in removed.stdout
+    wine.cmd(rf"{prefix}\bin\airgap-sync.cmd")
+    again = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                     rf"{prefix}\bin\uv.exe run python -c " '"import iniconfig; print(3 + 3)"')
+    assert "Would make no changes" in again.stdout and "\n6\n" in again.stdout.replace("\r", "")
+
+
+def test_bundled_python(wine: WineHost, tmp_path: Path) -> None:
+    """--python-archive with python.org's embeddable zip: a .zip holding install.cmd, the self-checking
+    installer and the interpreter, extracted (here by Python's zipfile, as Explorer or tar.exe would) and
+    run on a host with no Python on PATH and no --python."""
+    project = _project(tmp_path / "windemo", "1.0")
+    out = build(project, tmp_path / "bundle.zip", "--python", "3.13", "--python-platform", "windows",
+                "--python-archive", str(embeddable_zip(CACHE)))
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert {"bundle/install.cmd", "bundle/bundle.cmd", "bundle/python/python.exe"} <= set(names)
+        zf.extractall(wine.host_path(PureWindowsPath(r"C:\unpacked")))
+    prefix = PureWindowsPath(r"C:\apps\bundled")
+    proc = wine.cmd(rf"C:\unpacked\bundle\install.cmd --prefix {prefix} -y")
+    assert rf"Installing the bundled CPython 3.13.2 into {prefix}\python\cpython-3.13.2-windows-x86_64-none" \
+        in proc.stdout
+    host = wine.host_path(prefix)
+    assert "home = " + rf"{prefix}\python\cpython-3.13.2-windows-x86_64-none" in \
+        (host / "current" / ".venv" / "pyvenv.cfg").read_text()
+    shutil.rmtree(wine.host_path(PureWindowsPath(r"C:\unpacked")))  # the release needs none of it
+    out_run = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                         rf"{prefix}\bin\uv.exe run windemo")
+    assert "Would make no changes" in out_run and "windemo 1.0 win32 42 compiled" in out_run
+    assert "windemo 1.0 win32" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout
