@@ -169,3 +169,21 @@ def test_read_only_prefix_fails_the_same_with_and_without_dry_run(builds: dict[s
         assert failed["message"] == f"cannot create {readonly / 'opt'}"
         assert failed["dry_run"] is bool(extra)
     assert not list(readonly.iterdir())
+
+
+def test_missing_launchers_or_links_make_the_active_release_activated(builds: dict[str, Path], jail: Jail,
+                                                                     tmp_path: Path) -> None:
+    """`unchanged` means the active release with everything activation writes in place."""
+    prefix, links = tmp_path / "opt", tmp_path / "usr-local-bin"
+    py = target_python()
+    first = run(jail, builds["1.0.0"], prefix, "--python", py)
+    (prefix / "bin" / "tiny").unlink()
+    repaired = run(jail, builds["1.0.0"], prefix, "--python", py)
+    assert (repaired["action"], repaired["changed"], repaired["previous"]) == ("activated", True, first["release"])
+    assert "launchers were written again" in repaired["message"] and (prefix / "bin" / "tiny").is_file()
+    would = run(jail, builds["1.0.0"], prefix, "--python", py, "--link-bin", str(links), "--dry-run")
+    assert (would["action"], would["changed"]) == ("activated", True) and not links.exists()
+    linked = run(jail, builds["1.0.0"], prefix, "--python", py, "--link-bin", str(links))
+    assert linked["action"] == "activated" and os.readlink(links / "tiny") == str(prefix / "bin" / "tiny")
+    again = run(jail, builds["1.0.0"], prefix, "--python", py, "--link-bin", str(links))
+    assert (again["action"], again["changed"]) == ("unchanged", False)
