@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="sign each file with this OpenSSH private key (ssh-keygen -Y); writes FILE.run.sig")
     b.add_argument("--split-size", metavar="SIZE",
                    help="cut each file into parts of at most SIZE (4G for FAT32, 700M); the first part joins them")
+    b.add_argument("--fat", action="store_true",
+                   help="one file for every --python/--python-platform target; it picks the host's at run time")
     b.add_argument("--delta-from", type=Path, metavar="OLD",
                    help="carry only what the earlier installer OLD (or its manifest.json) lacks; the target "
                         "needs OLD's release installed")
@@ -109,7 +111,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
         bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
         sign=args.sign, sbom=args.sbom, split_size=_size(args.split_size) if args.split_size else None,
-        delta_from=args.delta_from,
+        delta_from=args.delta_from, fat=args.fat,
     )
     if args.dry_run:
         lines, problems = plan_only(request)
@@ -150,6 +152,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                  "scripts": " ".join(report.get("scripts") or []) or "none",
                  "needs": (f"glibc/musl >= {report['libc_min']}" if report.get("libc_min") else
                            f"macOS >= {report['macos_min']}" if report.get("macos_min") else "nothing more")}
+        if report.get("targets"):  # a fat file: the host's target is picked at run time
+            shown["target"] = " + ".join(t["target"] for t in report["targets"])
         for key in ("name", "version", "target", "needs", "python", "uv_version", "build_date", "payload_sha256",
                     "payload_size", "scripts"):
             print(f"{key + ':':16} {_printable(shown.get(key))}")

@@ -76,14 +76,20 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
                 raise InstallerFileError(f"{path} is corrupt: member {name} has sha256 {got}, expected {sha256}")
     try:
         with zipfile.ZipFile(path) as zf:
-            manifest = Manifest.from_json(zf.read("manifest.json"))  # the runtime's own reader
+            # A fat file holds one manifest per target: each is read, the first one describes the file.
+            names = sorted(n for n in zf.namelist() if n.startswith("targets/") and n.endswith("/manifest.json")
+                           and n.count("/") == 2) or ["manifest.json"]
+            manifests = [Manifest.from_json(zf.read(n)) for n in names]  # the runtime's own reader
+            manifest = manifests[0]
             if verify and (bad := zf.testzip()) is not None:
                 raise InstallerFileError(f"{path}: member {bad} fails its CRC check")
     except ManifestError as exc:
         raise InstallerFileError(f"{path}: {exc}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InstallerFileError(f"{path}: the payload is not a readable zip ({exc})") from exc
-    return {**manifest.to_dict(), **fields}
+    targets = [{"target": m.target, "python": m.python, "libc_min": m.libc_min, "macos_min": m.macos_min}
+               for m in manifests] if len(manifests) > 1 else []
+    return {**manifest.to_dict(), **fields, **({"targets": targets} if targets else {})}
 
 
 def read_sbom(path: Path) -> str:

@@ -31,6 +31,11 @@ HOOKS=@@HOOKS_Q@@
 DELTA_OF=@@DELTA_OF_Q@@
 DELTA_NOTE=@@DELTA_NOTE_Q@@
 UV_SHA256=@@UV_SHA256_Q@@
+UV_MEMBER=@@UV_MEMBER_Q@@
+# A file for several targets (--fat): one line each, "slug os machine libc libc_min python uv_member"
+# ("-" for none); the header picks the first one this host can run, and the runtime installs its manifest.
+TARGETS='@@TARGETS@@'
+PICKED=""
 # A bundled interpreter (python-build-standalone), installed by uv from a one-entry download list.
 PYTHON_ARCHIVE=@@PYTHON_ARCHIVE_Q@@
 PYTHON_KEY=@@PYTHON_KEY_Q@@
@@ -275,6 +280,46 @@ check_host() {
     fi
 }
 
+pick_target() { # a file for several targets: the first one this host runs (OS, CPU, libc, a CPython)
+    os=$(uname -s 2>/dev/null || echo unknown)
+    machine=$(uname -m 2>/dev/null || echo unknown)
+    case "$os" in Linux) os=linux ;; Darwin) os=macos ;; esac
+    case "$machine" in arm64) [ "$os" = macos ] || machine=aarch64 ;; amd64) machine=x86_64 ;; esac
+    libc=""; [ "$os" != linux ] || libc=$(host_libc)
+    macos=""; [ "$os" != macos ] || macos=$(sw_vers -productVersion 2>/dev/null || true)
+    tried=""
+    while read -r t_slug t_os t_machine t_libc t_min t_python t_uv; do
+        [ -n "$t_slug" ] || continue
+        tried="$tried $t_slug"
+        [ "$t_os" = "$os" ] && [ "$t_machine" = "$machine" ] || continue
+        if [ -n "$libc" ] && [ "$t_libc" != - ]; then
+            [ "${libc%% *}" = "$t_libc" ] || continue
+            if [ "$t_min" != - ] && version_lt "${libc#* }" "$t_min"; then continue; fi
+        fi
+        if [ -n "$macos" ] && [ "$t_min" != - ] && version_lt "$macos" "$t_min"; then continue; fi
+        PYTHON_VERSION=$t_python
+        if [ -n "$PYTHON" ]; then
+            python_fits "$PYTHON" || continue
+        else
+            found=""
+            for candidate in "python$t_python" python3 python; do
+                path=$(command -v "$candidate" 2>/dev/null) || continue
+                if python_fits "$path"; then found=$path; break; fi
+            done
+            [ -n "$found" ] || continue
+        fi
+        TARGET=$t_slug TARGET_OS=$t_os TARGET_MACHINE=$t_machine UV_MEMBER=$t_uv PICKED=$t_slug
+        TARGET_LIBC=$t_libc LIBC_MIN=$t_min
+        [ "$t_libc" != - ] || TARGET_LIBC=""
+        [ "$t_min" != - ] || LIBC_MIN=""
+        return 0
+    done <<EOF
+$TARGETS
+EOF
+    die 4 "this host ($os $machine${libc:+, $libc}) with ${PYTHON:-the Pythons on PATH} matches none of this file's targets:$tried" \
+        "pass --python PATH for one of them, or build a file for this host"
+}
+
 check_signature() { # with --trust, or in a prefix that remembers a signer: who made this file
     remembered="" where=$PREFIX
     [ -n "$where" ] || where=$(default_prefix 2>/dev/null || true)
@@ -400,6 +445,11 @@ scripts:         $SCRIPTS
 changed files:   $MODIFIED
 hooks:           ${HOOKS:-none}
 EOF
+    printf '%s\n' "$TARGETS" | while read -r t_slug t_os t_machine t_libc t_min t_python t_uv; do
+        [ -n "$t_slug" ] || continue
+        needs=""; [ "$t_min" = - ] || needs=", needs $( [ "$t_libc" = - ] && echo macOS || echo "$t_libc") >= $t_min"
+        echo "  for:           $t_slug (CPython $t_python, $t_os $t_machine$needs)"
+    done
     if [ -n "$DELTA_OF" ]; then echo "delta of:        $DELTA_OF ($DELTA_NOTE; install it first)"; fi
 }
 
@@ -439,6 +489,7 @@ plan_install() { # the runtime says what an install would do; the run stops here
     if [ -n "${SIGNER:-}" ]; then set -- "$@" --signed-by "$SIGNER"; fi
     if [ "$DOWNGRADE" = 1 ]; then set -- "$@" --allow-downgrade; fi
     if [ -n "$LINK_BIN" ]; then set -- "$@" --link-bin "$LINK_BIN"; fi
+    if [ -n "$PICKED" ]; then set -- "$@" --target "$PICKED"; fi
     rc=0
     "$py" -I "$SELF" "$@" || rc=$?
     [ "$rc" = 10 ] || exit "$rc"  # 10: there is work to do
@@ -511,8 +562,13 @@ main() {
             fi
             [ -n "$py" ] || die 4 "--$ACTION needs python3 (or unzip for --list) on this host"
             if [ "$ACTION" = list ]; then run_runtime "$py" list; fi
+            if [ "$ACTION" = wheelhouse ] && [ -n "$TARGETS" ]; then  # the wheels of this host's target
+                pick_target
+                run_runtime "$py" wheelhouse "$EXTRACT" --target "$PICKED"
+            fi
             run_runtime "$py" "$ACTION" "$EXTRACT" ;;
     esac
+    [ -z "$TARGETS" ] || pick_target
     check_host
     if [ -n "$PYTHON" ] || [ -z "$PYTHON_ARCHIVE" ]; then PYTHON=$(find_python); fi
     [ -n "$PREFIX" ] || PREFIX=$(default_prefix)
@@ -527,7 +583,7 @@ main() {
     if [ -n "$DELTA_OF" ]; then  # before anything is written: the base must be there
         [ -d "$PREFIX/releases" ] || die 4 "this delta installer upgrades $DELTA_OF, and $PREFIX holds no release" \
             "install $DELTA_OF first, or use the full installer of $NAME $VERSION"
-        case "$MEMBERS" in *" bin/uv"*) ;; *) uv_from=$(base_uv) || exit $? ;; esac
+        case "$MEMBERS" in *" $UV_MEMBER"*) ;; *) uv_from=$(base_uv) || exit $? ;; esac
     fi
     plan_install
     mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
@@ -541,7 +597,7 @@ main() {
     trap 'rm -rf "$work"' EXIT
     trap 'rm -rf "$work"; exit 130' INT
     trap 'rm -rf "$work"; exit 143' TERM
-    if [ -n "${uv_from:-}" ]; then cp "$uv_from" "$work/uv"; else carve bin/uv "$work/uv"; fi
+    if [ -n "${uv_from:-}" ]; then cp "$uv_from" "$work/uv"; else carve "$UV_MEMBER" "$work/uv"; fi
     chmod 755 "$work/uv"
     "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \
         "choose a --prefix on a filesystem that allows executables"
@@ -558,6 +614,7 @@ main() {
     if [ -n "$LINK_BIN" ]; then set -- "$@" --link-bin "$LINK_BIN"; fi
     if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi
     if [ "$JSON" = 1 ]; then set -- "$@" --json; fi
+    if [ -n "$PICKED" ]; then set -- "$@" --target "$PICKED"; fi
     # Not exec: the trap removes the work directory once the runtime is done.
     "$PYTHON" -I "$SELF" "$@"
 }

@@ -79,6 +79,9 @@ def test_an_upgrade_reuses_what_the_prefix_holds_and_prune_drops_it(releases: di
     assert one.stat().st_ino == two.stat().st_ino  # one file on disk for both releases
     wheelhouse = next((prefix / "releases").glob("2.0.0-*/.airgap/wheelhouse"))
     assert (wheelhouse / alpha_wheel.name).stat().st_ino == alpha_wheel.stat().st_ino
+    uvs = {p.stat().st_ino for p in (prefix / "releases").glob("*/.airgap/bin/uv")}
+    assert len(uvs) == 1  # one uv binary on disk for both releases
+    assert not list((prefix / ".airgap-installer").glob("run.*")), "scratch space must be cleaned"
     assert active_version(jail, prefix) == "2.0.0"
     cache = prefix / ".airgap-installer" / "uv-cache"
     assert list(cache.rglob("tiny-1.0.0.dist-info"))

@@ -32,7 +32,7 @@ from typing import IO
 
 from . import status, store, uvrecords
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
-from .manifest import Manifest, ManifestError
+from .manifest import Manifest, ManifestError, member_for
 from .result import Result
 
 
@@ -327,30 +327,28 @@ def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: 
 
 
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Path, python: str,
-                  scratch: Path, progress: Progress, log: IO[str], available: dict[str, Path] | None = None) -> None:
+                  scratch: Path, progress: Progress, log: IO[str], available: dict[str, Path] | None = None,
+                  target: str | None = None) -> None:
     project = release / project_path(manifest)
     meta = project / ".airgap"
     progress.step("extracting the project and its wheelhouse")
     extract_prefix(zf, "project/", release)
+    if target is not None:  # a fat file: the files that differ for this target
+        extract_prefix(zf, f"targets/{target}/project/", release)
     prefix = release.parent.parent
     # Each wheel once per prefix: what an earlier release brought is reused (sha256-checked), not written.
     reused, written = store.stock(zf, store.store_dir(prefix), store.expected_hashes(manifest), meta / "wheelhouse",
-                                  available)
+                                  available, only=store.wheels_of(manifest) if target is not None else None)
     if reused:
         progress.step(f"reused {reused} wheels the prefix already holds, wrote {written}")
-    _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
+    _extract_member(zf, zf.getinfo(member_for(target)), meta / "manifest.json")
     extract_prefix(zf, "airgap_runtime/", meta / "airgap_runtime")  # for PREFIX/bin/airgap-sync
     pins = manifest.pins_for(tuple(sys.version_info[:3]))  # the header runs us with the target's Python
     if pins is None:
         raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, sys.version_info[:3]))}",
                            hint="rebuild for this interpreter")
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
-    (meta / "bin").mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(uv, meta / "bin" / "uv")  # the header carved it inside PREFIX: same filesystem
-    except OSError:
-        shutil.copy2(uv, meta / "bin" / "uv")
-    os.chmod(meta / "bin" / "uv", 0o755)
+    store.place_uv(prefix, uv, meta / "bin" / "uv")
     uv_bin = str(meta / "bin" / "uv")
     # uv unpacks each wheel into its cache and hard-links the files into the venv. The cache is the
     # prefix's (store.py): a wheel an earlier release unpacked is linked, not unpacked again. A script's
@@ -365,11 +363,15 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
 
-def read_checked(run_file: Path) -> Manifest:
-    """The manifest of a payload whose members are all ones the builder writes; nothing is written."""
+def read_checked(run_file: Path, target: str | None = None) -> Manifest:
+    """The manifest of a payload whose members are all ones the builder writes; nothing is written.
+    `target`: the target a fat file's header picked on this host."""
     with zipfile.ZipFile(run_file) as zf:
         check_members(zf)  # refused before anything is written
-        return Manifest.from_json(zf.read("manifest.json"))
+        try:
+            return Manifest.from_json(zf.read(member_for(target)))
+        except KeyError:
+            raise ManifestError(f"the payload has no {member_for(target)}") from None
 
 
 def find_base(prefix: Path, manifest: Manifest) -> dict[str, Path]:
@@ -384,9 +386,9 @@ def find_base(prefix: Path, manifest: Manifest) -> dict[str, Path]:
 
 
 def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
-            keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust()) -> Result:
+            keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust(), target: str | None = None) -> Result:
     prefix = prefix.resolve()
-    manifest = read_checked(run_file)
+    manifest = read_checked(run_file, target)
     check_downgrade(prefix, manifest, trust)
     available = find_base(prefix, manifest)
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
@@ -423,7 +425,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             progress = Progress(quiet, log, terminal=sys.stdout if sys.stdout.isatty() else None)
             try:
                 try:
-                    build_release(zf, release, manifest, uv, python, scratch, progress, log, available)
+                    build_release(zf, release, manifest, uv, python, scratch, progress, log, available, target)
                 except BaseException as exc:
                     # Keep the log (a rename: it needs no space), then remove the half-made release.
                     kept = prefix / STATE / f"failed-{release_id}.log"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import install, status, wheelhouse
-from .manifest import Manifest, ManifestError
+from .manifest import Manifest, ManifestError, member_for
 from .result import Result, action_for_exit
 
 GO_ON = 10  # `plan`: an install has work to do
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--signed-by", help="the signer the header verified")
     p.add_argument("--allow-downgrade", action="store_true")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line (result.py)")
+    p.add_argument("--target", help="a fat file's target, as the header picked it for this host")
     q = sub.add_parser("plan", help="what an install would do; writes nothing")
     q.add_argument("--prefix", required=True)
     q.add_argument("--payload-sha256", required=True)
@@ -46,60 +47,65 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--allow-downgrade", action="store_true")
     q.add_argument("--link-bin")
     q.add_argument("--json", action="store_true")
+    q.add_argument("--target", help="a fat file's target, as the header picked it for this host")
     sub.add_parser("list")
     e = sub.add_parser("extract")
     e.add_argument("dest")
     w = sub.add_parser("wheelhouse", help="the wheels, a pylock.toml and a requirements.txt, for other tools")
     w.add_argument("dest")
+    w.add_argument("--target", help="a fat file's target, as the header picked it for this host")
     r = sub.add_parser("record-sources", help="mark git and direct URL packages as uv would (airgap-sync)")
     r.add_argument("project")
     return parser
 
 
-def _version_of(run_file: Path) -> str | None:
+def _version_of(run_file: Path, target: str | None) -> str | None:
     try:
         with zipfile.ZipFile(run_file) as zf:
-            return Manifest.from_json(zf.read("manifest.json")).version
+            return Manifest.from_json(zf.read(member_for(target))).version
     except (OSError, ManifestError, zipfile.BadZipFile, KeyError):
         return None
 
 
-def _stopped(run_file: Path, prefix: Path, code: int, message: str, hint: str = "", dry_run: bool = False) -> Result:
+def _stopped(run_file: Path, prefix: Path, code: int, message: str, hint: str = "", dry_run: bool = False,
+             target: str | None = None) -> Result:
     """A run that ends with an error: the two lines for a person on stderr, and the result."""
     print(f"error: {message}", file=sys.stderr)
     if hint:
         print(f"tip: {hint}", file=sys.stderr)
     active = status.active_release(prefix)
-    return Result(False, action_for_exit(code), None, active, _version_of(run_file), str(prefix), code, message,
+    return Result(False, action_for_exit(code), None, active, _version_of(run_file, target), str(prefix), code, message,
                   hint, dry_run)
 
 
-def _guarded(run_file: Path, prefix: Path, dry_run: bool, work: Callable[[], Result | None]) -> Result | None:
+def _guarded(run_file: Path, prefix: Path, dry_run: bool, work: Callable[[], Result | None],
+             target: str | None = None) -> Result | None:
     """Run an install or a plan; every failure becomes a Result with its exit code."""
+
+    def stop(code: int, message: str, hint: str = "") -> Result:
+        return _stopped(run_file, prefix, code, message, hint, dry_run, target)
+
     try:
         return work()
     except install.BaseMissing as exc:  # a delta file whose base release is not in the prefix
-        return _stopped(run_file, prefix, 4, str(exc), exc.hint, dry_run)
+        return stop(4, str(exc), exc.hint)
     except install.TrustError as exc:
-        return _stopped(run_file, prefix, 3, str(exc), exc.hint, dry_run)
+        return stop(3, str(exc), exc.hint)
     except (ManifestError, install.PayloadError, zipfile.BadZipFile) as exc:
-        return _stopped(run_file, prefix, 3, str(exc),
-                        "copy the installer again; a file this runtime cannot trust is never installed", dry_run)
+        return stop(3, str(exc), "copy the installer again; a file this runtime cannot trust is never installed")
     except install.InstallError as exc:
-        return _stopped(run_file, prefix, 1, str(exc), exc.hint, dry_run)
+        return stop(1, str(exc), exc.hint)
     except OSError as exc:
         hint = "free some space, or install into a --prefix on a larger filesystem" if exc.errno == errno.ENOSPC else ""
-        return _stopped(run_file, prefix, 1,
-                        f"{exc.strerror or exc}: {exc.filename or ''} (the previous release is still active)", hint,
-                        dry_run)
+        return stop(1, f"{exc.strerror or exc}: {exc.filename or ''} (the previous release is still active)", hint)
     except KeyboardInterrupt:
-        return _stopped(run_file, prefix, 130, "interrupted; the previous release is still active", "", dry_run)
+        return stop(130, "interrupted; the previous release is still active")
 
 
 def _plan(run_file: Path, args: argparse.Namespace) -> Result | None:
     """What an install would do (None: it has work to do and this is not a dry run)."""
     prefix = Path(args.prefix).resolve()
-    manifest = install.read_checked(run_file)
+    manifest = install.read_checked(run_file, args.target)
     install.check_downgrade(prefix, manifest, install.Trust(None, args.signed_by, args.allow_downgrade))
     plan = status.plan(prefix, manifest, args.payload_sha256, Path(args.link_bin) if args.link_bin else None)
     if plan.changes and plan.action != "activated":
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "wheelhouse":
             with zipfile.ZipFile(run_file) as zf:
-                wheelhouse.export(zf, Path(args.dest))
+                wheelhouse.export(zf, Path(args.dest), args.target)
             print(f"wrote the wheelhouse, pylock.toml and requirements.txt into {args.dest}")
             return 0
         with zipfile.ZipFile(run_file) as zf:
@@ -148,7 +154,7 @@ def _with_result(args: argparse.Namespace) -> int:
         sys.stdout = sys.stderr  # progress lines, and anything else printed, go to stderr
     try:
         if args.action == "plan":
-            result = _guarded(run_file, prefix, args.dry_run, lambda: _plan(run_file, args))
+            result = _guarded(run_file, prefix, args.dry_run, lambda: _plan(run_file, args), args.target)
         else:
             result = _guarded(run_file, prefix, False, lambda: install.install(
                 run_file,
@@ -161,7 +167,8 @@ def _with_result(args: argparse.Namespace) -> int:
                 link_bin=Path(args.link_bin) if args.link_bin else None,
                 trust=install.Trust(Path(args.remember_signers) if args.remember_signers else None, args.signed_by,
                                     args.allow_downgrade),
-            ))
+                target=args.target,
+            ), args.target)
     finally:
         sys.stdout = out
     if result is None:

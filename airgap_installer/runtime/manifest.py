@@ -289,3 +289,16 @@ class Manifest:
             if first <= version and (last is None or version <= last):
                 return list(variant.pins)
         return None
+
+
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def member_for(target: str | None) -> str:
+    """The payload member holding the manifest: `manifest.json`, or in a file for several targets (a fat
+    file) `targets/<slug>/manifest.json` for the target the header picked on this host."""
+    if target is None:
+        return "manifest.json"
+    if not _SLUG.fullmatch(target):
+        raise ManifestError(f"target {target!r} is not a target name")
+    return f"targets/{target}/manifest.json"

@@ -48,6 +48,11 @@ def expected_hashes(manifest: Manifest) -> dict[str, str]:
             if p.file and p.version and (h := by_pin.get((_canon(p.name), p.version)))}
 
 
+def wheels_of(manifest: Manifest) -> set[str]:
+    """The wheel files one target's manifest installs (a fat file carries other targets' too)."""
+    return {p.file for p in manifest.packages if p.file} | {p.wheel for p in manifest.local_packages}
+
+
 def _canon(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -61,14 +66,15 @@ def file_sha256(path: Path) -> str:
 
 
 def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: Path,
-          available: dict[str, Path] | None = None) -> tuple[int, int]:
+          available: dict[str, Path] | None = None, only: set[str] | None = None) -> tuple[int, int]:
     """Put every wheel of the payload into the store (unless it is there with the right sha256) and
     hard-link it into the release's wheelhouse. `available`: wheels a delta file does not carry, found
     elsewhere in the prefix. Returns (reused, written)."""
     store.mkdir(mode=0o700, parents=True, exist_ok=True)
     wheelhouse.mkdir(parents=True, exist_ok=True)
     members = {i.filename[len("wheelhouse/"):]: i for i in zf.infolist()
-               if i.filename.startswith("wheelhouse/") and not i.is_dir()}
+               if i.filename.startswith("wheelhouse/") and not i.is_dir()
+               and (only is None or i.filename[len("wheelhouse/"):] in only)}
     reused = written = 0
     for name in sorted({*members, *(available or {})}):
         if "/" in name or name.startswith("."):
@@ -91,6 +97,17 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
             raise FileNotFoundError(f"{name} is neither in this file nor in the prefix")
         _link(kept, wheelhouse / name)
     return reused, written
+
+
+def place_uv(prefix: Path, uv: Path, dest: Path) -> None:
+    """The release's uv binary: one copy per prefix (`.airgap-installer/uv.<sha256>`), hard-linked into
+    each release that bundles the same uv, instead of 40 MB per release."""
+    kept = prefix / STATE / f"uv.{file_sha256(uv)}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.is_file() or kept.is_symlink():
+        os.replace(uv, kept)  # the header carved it inside the prefix: the same filesystem
+        os.chmod(kept, 0o755)
+    _link(kept, dest)
 
 
 def find_reused(prefix: Path, manifest: Manifest) -> dict[str, Path]:
@@ -131,6 +148,9 @@ def sweep(prefix: Path, uv: str, env: dict[str, str]) -> list[str]:
         return []
     linked = {p.name for p in (prefix / "releases").glob("*/.airgap/wheelhouse/*.whl")}
     linked |= {p.name for p in (prefix / "releases").glob("*/*/.airgap/wheelhouse/*.whl")}
+    for kept in (prefix / STATE).glob("uv.*"):  # a uv no release links to any more
+        if kept.is_file() and kept.stat().st_nlink == 1:
+            kept.unlink()
     dropped = sorted(p.name for p in store.glob("*.whl") if p.name not in linked)
     for name in dropped:
         (store / name).unlink()
