@@ -488,6 +488,7 @@ plan_install() { # the runtime says what an install would do; the run stops here
     if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi
     if [ -n "${SIGNER:-}" ]; then set -- "$@" --signed-by "$SIGNER"; fi
     if [ "$DOWNGRADE" = 1 ]; then set -- "$@" --allow-downgrade; fi
+    if [ -n "$LINK_BIN" ]; then set -- "$@" --link-bin "$LINK_BIN"; fi
     if [ -n "$PICKED" ]; then set -- "$@" --target "$PICKED"; fi
     rc=0
     "$py" -I "$SELF" "$@" || rc=$?

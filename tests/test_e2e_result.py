@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_tiny, target_python
+from tests.conftest import ProjectFactory, make_tiny, target_python
 from tests.helpers import build
 from tests.index import LocalIndex
 from tests.jail import Jail
@@ -169,3 +169,41 @@ def test_read_only_prefix_fails_the_same_with_and_without_dry_run(builds: dict[s
         assert failed["message"] == f"cannot create {readonly / 'opt'}"
         assert failed["dry_run"] is bool(extra)
     assert not list(readonly.iterdir())
+
+
+def test_missing_launchers_or_links_make_the_active_release_activated(builds: dict[str, Path], jail: Jail,
+                                                                     tmp_path: Path) -> None:
+    """`unchanged` means the active release with everything activation writes in place."""
+    prefix, links = tmp_path / "opt", tmp_path / "usr-local-bin"
+    py = target_python()
+    first = run(jail, builds["1.0.0"], prefix, "--python", py)
+    (prefix / "bin" / "tiny").unlink()
+    repaired = run(jail, builds["1.0.0"], prefix, "--python", py)
+    assert (repaired["action"], repaired["changed"], repaired["previous"]) == ("activated", True, first["release"])
+    assert "launchers were written again" in repaired["message"] and (prefix / "bin" / "tiny").is_file()
+    would = run(jail, builds["1.0.0"], prefix, "--python", py, "--link-bin", str(links), "--dry-run")
+    assert (would["action"], would["changed"]) == ("activated", True) and not links.exists()
+    linked = run(jail, builds["1.0.0"], prefix, "--python", py, "--link-bin", str(links))
+    assert linked["action"] == "activated" and os.readlink(links / "tiny") == str(prefix / "bin" / "tiny")
+    again = run(jail, builds["1.0.0"], prefix, "--python", py, "--link-bin", str(links))
+    assert (again["action"], again["changed"]) == ("unchanged", False)
+
+
+def test_a_fat_file_reports_for_the_target_the_header_picked(tiny_project: ProjectFactory, jail: Jail,
+                                                             tmp_path: Path, builder_cache: Path) -> None:
+    """A fat file's plan reads the picked target's manifest: dry run, install, unchanged; a host that
+    matches none of its targets is a refusal (exit 4) with the list."""
+    project = tiny_project()
+    here = ("--python-platform", "x86_64-manylinux_2_28", "--python-platform", "aarch64-manylinux_2_28")
+    fat = build(project, tmp_path / "fat.run", "--python", PY, "--fat", *here)
+    prefix = tmp_path / "opt"
+    py = target_python()
+    would = run(jail, fat, prefix, "--python", py, "--dry-run")
+    assert (would["action"], would["dry_run"], would["exit_code"]) == ("installed", True, 0) and not prefix.exists()
+    done = run(jail, fat, prefix, "--python", py)
+    assert (done["action"], done["release"]) == ("installed", would["release"])
+    assert run(jail, fat, prefix, "--python", py)["action"] == "unchanged"
+    elsewhere = ("--python-platform", "aarch64-manylinux_2_28", "--python-platform", "aarch64-apple-darwin")
+    foreign = build(project, tmp_path / "foreign.run", "--python", PY, "--fat", *elsewhere)
+    refused = run(jail, foreign, tmp_path / "other", "--python", py)
+    assert (refused["action"], refused["exit_code"]) == ("refused", 4) and "aarch64" in refused["message"]

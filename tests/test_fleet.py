@@ -214,6 +214,16 @@ def test_fleet_rollout(fleet: Fleet, builds: dict[str, Path], ansible_env: dict[
     assert back["h1"]["changed"] is True and back["h1"]["installer"]["action"] == "rolled-back", back["h1"]
     assert back["h1"]["release"] == v1_release and active(fleet, "h1") == v1_release
 
+    # A helper an older airgap-installer wrote ignores its arguments: the module refuses to run it.
+    h1 = next(h for h in fleet.hosts if h.name == "h1")
+    helper = h1.prefix / "bin" / "tiny-rollback"
+    new_helper = helper.read_text()
+    helper.write_text("#!/bin/sh\n# made by airgap-installer: (the pre-issue-20 helper took no options)\nexit 0\n")
+    old = adhoc(fleet, env, inventory, "tree-old-helper", "airgap.installer.rollback", "prefix={{ airgap_prefix }}",
+                "--check", hosts=("h1",))
+    assert old["h1"]["rc"] == 2 and "older airgap-installer" in old["h1"]["msg"], old["h1"]
+    helper.write_text(new_helper)
+
     # Uninstall h2: check mode touches nothing; then it goes; a second run has nothing to do.
     before = snapshot(fleet)
     would_go = adhoc(fleet, env, inventory, "tree-uninstall-check", "airgap.installer.uninstall",

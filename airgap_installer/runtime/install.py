@@ -432,7 +432,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
     check_downgrade(prefix, manifest, trust)
     available = find_base(prefix, manifest)
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
-        plan = status.plan(prefix, manifest, payload_sha256)  # under the lock: another install may have run
+        plan = status.plan(prefix, manifest, payload_sha256, link_bin)  # under the lock: another may have run
         release_id = plan.release
         release = prefix / "releases" / release_id
         meta = release / project_path(manifest) / ".airgap"

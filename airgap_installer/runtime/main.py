@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--dry-run", action="store_true", help="report and stop, whatever the answer")
     q.add_argument("--signed-by")
     q.add_argument("--allow-downgrade", action="store_true")
+    q.add_argument("--link-bin")
     q.add_argument("--json", action="store_true")
     q.add_argument("--target", help="a fat file's target, as the header picked it for this host")
     sub.add_parser("list")
@@ -106,7 +107,7 @@ def _plan(run_file: Path, args: argparse.Namespace) -> Result | None:
     prefix = Path(args.prefix).resolve()
     manifest = install.read_checked(run_file, args.target)
     install.check_downgrade(prefix, manifest, install.Trust(None, args.signed_by, args.allow_downgrade))
-    plan = status.plan(prefix, manifest, args.payload_sha256)
+    plan = status.plan(prefix, manifest, args.payload_sha256, Path(args.link_bin) if args.link_bin else None)
     if plan.changes and plan.action != "activated":
         install.find_base(prefix, manifest)  # a delta file's wheels must be in the prefix (read only)
     if not args.dry_run and plan.changes:

@@ -40,11 +40,25 @@ class Plan:
         return self.action != "unchanged"
 
 
-def plan(prefix: Path, manifest: Manifest, payload_sha256: str) -> Plan:
+def launchers_in_place(prefix: Path, manifest: Manifest, link_bin: Path | None) -> bool:
+    """PREFIX/bin holds uv and the launchers activation writes, and --link-bin's links point at them."""
+    bin_dir = prefix / "bin"
+    names = ["uv", *manifest.scripts, f"{manifest.name}-rollback", f"{manifest.name}-uninstall"]
+    if not all((bin_dir / name).exists() for name in names):
+        return False
+    return link_bin is None or all(
+        (link_bin / script).is_symlink() and os.readlink(link_bin / script) == str(bin_dir / script)
+        for script in manifest.scripts)
+
+
+def plan(prefix: Path, manifest: Manifest, payload_sha256: str, link_bin: Path | None = None) -> Plan:
+    """unchanged: the release is the active one and its launchers (and --link-bin links) are in place;
+    activated: complete but not active, or its launchers need writing again."""
     release_id = f"{manifest.version}-{payload_sha256[:12]}"
     active = active_release(prefix)
     if is_complete(prefix, release_id, manifest):
-        return Plan("unchanged" if active == release_id else "activated", release_id, active)
+        same = active == release_id and launchers_in_place(prefix, manifest, link_bin)
+        return Plan("unchanged" if same else "activated", release_id, active)
     return Plan("upgraded" if active else "installed", release_id, active)
 
 
@@ -53,10 +67,14 @@ def message(plan: Plan, manifest: Manifest, prefix: Path, dry_run: bool) -> str:
     what = f"{manifest.name} {plan.release}"
     if plan.action == "unchanged":
         return f"{what} is already installed and active in {prefix}; nothing changed"
+    if dry_run and plan.action == "activated" and plan.previous == plan.release:
+        return f"would write the launchers of {what} again; nothing written (--dry-run)"
     if dry_run:
         verb = {"installed": "install", "upgraded": "install", "activated": "make active again"}[plan.action]
         was = f" (replacing {plan.previous})" if plan.previous else ""
         return f"would {verb} {what} in {prefix}{was}; nothing written (--dry-run)"
+    if plan.action == "activated" and plan.previous == plan.release:
+        return f"{what} was already installed and active; its launchers were written again"
     if plan.action == "activated":
         return f"{what} was already installed; it is active again (it was {plan.previous})"
     was = f" (was {plan.previous})" if plan.previous else ""

@@ -10,7 +10,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import json
+import os
 
 
 def last_json_line(stdout):
@@ -50,13 +52,27 @@ def run_and_report(module, argv):
 def helper_path(module, prefix, name, kind):
     """PREFIX/bin/NAME-KIND (rollback, uninstall); without a name, the one such helper in PREFIX/bin.
     None when the prefix holds no installation."""
-    import glob
-    import os
-
     if name:
         path = os.path.join(prefix, "bin", "%s-%s" % (name, kind))
-        return path if os.path.isfile(path) else None
+        if not os.path.isfile(path):
+            return None
+        knows_json(module, path)
+        return path
     found = sorted(glob.glob(os.path.join(glob.escape(prefix), "bin", "*-%s" % kind)))
     if len(found) > 1:
         module.fail_json(msg="%s holds several %s helpers (%s); set name" % (prefix, kind, ", ".join(found)), rc=2)
+    if found:
+        knows_json(module, found[0])
     return found[0] if found else None
+
+
+def knows_json(module, helper):
+    """A helper written by an older installer ignores its arguments: --dry-run would really act."""
+    try:
+        with open(helper, "rb") as handle:
+            text = handle.read(1 << 16)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read %s: %s" % (helper, exc), rc=1)
+    if b"--dry-run" not in text or b"--json" not in text:
+        module.fail_json(msg="%s was written by an older airgap-installer that has no --json or --dry-run" % helper,
+                         hint="install a release made by a newer airgap-installer into the prefix first", rc=2)
