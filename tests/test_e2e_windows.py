@@ -176,6 +176,17 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
     assert "windemo 1.0" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout
     again = install(wine, installers["1.0"], prefix)
     assert "already installed and active" in again.stdout
+    # A command prompt whose current directory is in PREFIX\current keeps Windows from renaming it: the
+    # upgrade fails with exit 1 and says why; the new release is complete in releases\ and the next run,
+    # from elsewhere, only switches to it.
+    held = wine.cmd(rf"cd /d {prefix}\current", f"{installers['1.1']} --prefix {prefix} -y --python {PYTHON}",
+                    check=False)
+    assert held.returncode == 1, (held.stdout, held.stderr)
+    assert "a command prompt whose current directory is in it" in held.stderr
+    assert "windemo 1.0 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    switched = install(wine, installers["1.1"], prefix)
+    assert "is already installed; it is active again" in switched.stdout
+    assert "windemo 1.1 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
     out = wine.cmd(rf"call {prefix}\bin\windemo-uninstall.cmd").stdout
     assert f"uninstalled from {prefix}" in out
     # Every file goes, the helper itself too (on its last line); Wine's cmd.exe holds the running batch file

@@ -175,7 +175,7 @@ class WineHost:
         assert win.drive.upper() == "C:", win
         return self.prefix / "drive_c" / Path(*win.parts[1:])
 
-    def cmd(self, *lines: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def cmd(self, *lines: str, check: bool = True, timeout: float = 240) -> subprocess.CompletedProcess[str]:
         """Run these cmd.exe lines as one batch file under Wine with no network (a file: cmd.exe's quoting
         is its own, and nothing crosses the Unix-to-Windows command line). Waits for the wineserver, so
         nothing outlives the jail."""

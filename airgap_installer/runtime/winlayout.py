@@ -23,6 +23,7 @@ import contextlib
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from .layout import COMPLETE, MARK, RECORD_SOURCES, STATE, project_path, prune
@@ -109,6 +110,19 @@ def helper(prefix: Path, python: str, action: str, name: str) -> str:
             " & exit /b 0\r\n")
 
 
+def _rename(source: Path, dest: Path, attempts: int = 10) -> None:
+    """os.rename, tried again for a few seconds: on Windows a scanner (Defender) or an indexer may hold a
+    fresh file open for a moment, and the rename of its directory fails meanwhile."""
+    for attempt in range(attempts):
+        try:
+            os.rename(source, dest)
+            return
+        except PermissionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
 def switch(prefix: Path, release_id: str) -> str | None:
     """Make releases\\<release_id> PREFIX\\current; the release it replaces goes back to releases\\.
     Returns the id that was active. On failure nothing has changed (SwitchError)."""
@@ -121,15 +135,16 @@ def switch(prefix: Path, release_id: str) -> str | None:
     if current.exists():
         parked = release_root(prefix, old) if old else prefix / STATE / f"orphan.{os.getpid()}"
         try:
-            os.rename(current, parked)
+            _rename(current, parked)
         except OSError as exc:
-            raise SwitchError(exc.errno, f"cannot switch {current}: {exc.strerror} (is a program running from "
-                              "it? close it and run the installer again)") from exc
+            raise SwitchError(exc.errno, f"cannot switch {current}: {exc.strerror} (a program running from it, "
+                              "or a command prompt whose current directory is in it, keeps Windows from "
+                              "renaming it: close them and run the installer again)") from exc
     try:
-        os.rename(new, current)
+        _rename(new, current)
     except OSError as exc:
         if parked is not None:
-            os.rename(parked, current)
+            _rename(parked, current)
         raise SwitchError(exc.errno, f"cannot move the new release into {current}: {exc.strerror}") from exc
     state = prefix / STATE
     _write(state / "active", release_id + "\n")

@@ -220,6 +220,7 @@ def run(args: argparse.Namespace, self_path: Path) -> int:
         work.mkdir(parents=True)
     except OSError as exc:
         raise Refused(1, f"cannot create {prefix}: {exc.strerror}", "choose a writable --prefix") from exc
+    os.chdir(prefix)  # this process's own working directory must not keep PREFIX\\current from being renamed
     try:
         with zipfile.ZipFile(self_path) as zf:
             uv = carve_uv(zf, work)
