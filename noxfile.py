@@ -5,7 +5,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "aarch64", "windows", "fuzz", "lint", "typecheck"]
+nox.options.sessions = ["tests", "aarch64", "fleet", "windows", "fuzz", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -13,7 +13,7 @@ nox.options.reuse_existing_virtualenvs = True
 def tests(session: nox.Session) -> None:
     """The whole suite: unit tests and end-to-end installs in a no-network jail."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "not aarch64 and not windows", *session.posargs)
+    session.run("pytest", "-m", "not aarch64 and not fleet and not windows", *session.posargs)
 
 
 @nox.session
@@ -22,6 +22,14 @@ def fuzz(session: nox.Session) -> None:
     fixed budget (3000 examples each); a crash found becomes a regression test."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/test_fuzz.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"})
+    # atheris (libFuzzer, coverage-guided) where it installs: it ships wheels for CPython <= 3.11 on Linux.
+    try:
+        session.install("atheris")
+    except Exception:  # nox raises its own CommandFailed; the reason is in the log above
+        session.log("atheris does not install for this Python: only the hypothesis fuzzing ran")
+        return
+    for target in ("manifest", "header", "payload"):
+        session.run("python", "tests/fuzz_atheris.py", target, "-runs=100000", "-rss_limit_mb=1024")
 
 
 @nox.session
@@ -30,6 +38,22 @@ def aarch64(session: nox.Session) -> None:
     Debian's qemu-user-static, binfmt-support and debootstrap; .ci/run installs them)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "aarch64", *session.posargs)
+
+
+# The versions the collection was tested and linted with (ansible/tests/sanity/ignore-2.19.txt names one).
+FLEET_TOOLS = ("ansible-core>=2.19,<2.20", "ansible-lint>=26,<27")
+
+
+@nox.session
+def fleet(session: nox.Session) -> None:
+    """The Ansible collection (ansible/) with the real engine against real SSH hosts (Debian's
+    openssh-server, started by the test on loopback ports in a network namespace; needs root), then
+    ansible-lint (production profile) and every `ansible-test sanity` test, --local (docs/testing.md).
+    ansible-core 2.19 wants Python 3.11+ on the controller (the session's interpreter)."""
+    session.install("-e", ".[test]", *FLEET_TOOLS)
+    session.run("pytest", "-m", "fleet", *session.posargs)
+    # ansible-test keeps the venvs of its sanity tests in HOME/.ansible: keep them with the session.
+    session.run("python", "scripts/fleet_lint.py", "--home", f"{session.virtualenv.location}/ansible-test-home")
 
 
 @nox.session

@@ -9,6 +9,7 @@ import os
 import platform as host_platform
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from airgap_installer.build import (
     raise_build_problems,
 )
 from airgap_installer.cache import Cache, default_cache_dir
+from airgap_installer.delta import read_base, split_wheelhouse
 from airgap_installer.errors import ProjectError, UsageError
 from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
@@ -45,7 +47,7 @@ from airgap_installer.request import (
     resolve_targets,
     with_config,
 )
-from airgap_installer.runfile import runtime_files, split_into_parts, write_run_file
+from airgap_installer.runfile import runtime_files, split_into_parts, write_fat_file, write_run_file
 from airgap_installer.runtime.manifest import (
     FORMAT,
     DirectRecord,
@@ -59,7 +61,7 @@ from airgap_installer.sbom import make_sbom
 from airgap_installer.signing import sign
 from airgap_installer.sources import Tree, for_target, launcher_scripts, local_projects, source_tree, stage
 from airgap_installer.target import Target
-from airgap_installer.uvbin import target_uv_wheel
+from airgap_installer.uvbin import target_uv_wheel, uv_binary_sha256
 from airgap_installer.uvwheels import UV_VERSION
 from airgap_installer.winfile import check_windows_request, windows_python, write_bundle, write_cmd_file
 
@@ -97,7 +99,7 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     """`--dry-run`: what `build` would put into each target's file, and why, and how many problems the
     build would meet (planning raises most of them at once). Nothing is downloaded, built or written."""
     request, project, targets, lock, _ = _prepare(request)
-    check_config(request, project, several=len(targets) > 1)
+    check_config(request, project, several=len(targets) > 1 and not request.fat, targets=len(targets))
     check_windows_request(request, project.config, targets)
     tree = source_tree(project)
     locals_ = local_projects(tree)
@@ -125,8 +127,11 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
 def build(request: BuildRequest) -> list[BuildResult]:
     """Check the lock once, then build one installer per target; every plan is made before any download."""
     request, project, targets, lock, cache = _prepare(request)
-    check_config(request, project, several=len(targets) > 1)
+    check_config(request, project, several=len(targets) > 1 and not request.fat, targets=len(targets))
     check_windows_request(request, project.config, targets)
+    if request.fat and any(t.platform.os == "windows" for t in targets):
+        raise UsageError("--fat holds POSIX targets: a Windows host gets a file of its own (.cmd)",
+                         hint="build the Windows target in a second build, without --fat")
     tree = repo_tree = source_tree(project)
     repo = project
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
@@ -148,6 +153,10 @@ def build(request: BuildRequest) -> list[BuildResult]:
             # Markers see the bundled interpreter's exact version.
             targets = [replace(t, python_full=a.version) if a else t for t, a in zip(targets, archives, strict=True)]
         variants = [patch_variants(lock, target, can_compile=host_can_build_for(target)) for target in targets]
+        if request.fat:
+            return build_fat(request, project, [
+                prepare_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree, several=False)
+                for v, archive in zip(variants, archives, strict=True)], cache)
         return [build_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree,
                           several=len(variants) > 1)
                 for v, archive in zip(variants, archives, strict=True)]
@@ -174,8 +183,8 @@ def local_records(built: list[tuple[Package, Artifact]], locals_: list[Project],
     return tuple(records)
 
 
-def build_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
-              python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool) -> BuildResult:
+def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
+                python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool) -> Prepared:
     """`project`/`tree`: what travels (a staged copy when default groups are left out); `repo`/`repo_tree`:
     the repository the local packages are built from."""
     started = time.monotonic()
@@ -207,9 +216,13 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
     log.info("fetched and built %d artifacts in %.1fs", len(installs) + 1, time.monotonic() - started)
     version = (local_by[project.name][0].version if project.name in local_by else None) or project.version
 
-    epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
+    epoch = _epoch()
     build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
     wheelhouse = sorted({a.filename: a for _, a in installs}.values(), key=lambda a: a.filename)
+    base, carried, carry_uv = None, wheelhouse, True
+    if request.delta_from is not None:
+        old, old_release = read_base(request.delta_from)
+        base, carried, carry_uv = split_wheelhouse(old, old_release, project.name, uv_wheel.filename, wheelhouse)
     floor = os_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
     if any(f"linux_{target.platform.arch}" in a.filename for a in wheelhouse) and target.platform.libc == "glibc":
         # Compiled here (a local build is tagged linux_<arch>): it may need this machine's glibc.
@@ -256,6 +269,7 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
             for s in plan.steps),
         local_packages=local_records(local_built, repo_locals, repo),
         hooks={k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
+        base=base,
     )
     try:  # what the runtime will read: fail here, not on the target
         Manifest.from_dict(manifest.to_dict())
@@ -277,23 +291,93 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         python_json_head=python.download_json()[0] if python else "",
         python_json_tail=python.download_json()[1] if python else "",
         license_text=license_text(project),
+        delta_of=base.describe() if base else "",
+        delta_note=f"reuses {len(base.reused)} of its {len(wheelhouse)} wheels" + ("" if carry_uv else " and its uv")
+        if base else "",
+        uv_sha256="" if carry_uv else uv_binary_sha256(cache.path(uv_wheel.sha256)),
+        hooks="; ".join(f"{k}: {v}" for k, v in sorted(manifest.hooks.items())).replace("\n", "\\n"),
     )
-    sbom = make_sbom(name=manifest.name, version=manifest.version, installs=origins(plan, installs),
+    sbom_installs = origins(plan, installs)
+    sbom = make_sbom(name=manifest.name, version=manifest.version, installs=sbom_installs,
                      wheel_path=lambda a: cache.path(a.sha256), uv=uv_wheel, uv_version=UV_VERSION,
                      python=(python.key, python.artifact) if python else None, build_date=build_date)
+    return Prepared(output, fields, manifest, tree, uv_wheel, carried, python, sbom, carry_uv, plan,
+                    tuple(a for _, a in local_built), sbom_installs, build_date)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One target's installer with everything decided and every artifact in the cache; nothing written."""
+
+    output: Path
+    fields: HeaderFields
+    manifest: Manifest
+    tree: Tree
+    uv_wheel: Artifact
+    wheelhouse: list[Artifact]  # what the file carries (a delta file: only what its base lacks)
+    python: PythonArchive | None
+    sbom: str
+    carry_uv: bool
+    plan: Plan
+    local_wheels: tuple[Artifact, ...]
+    sbom_installs: list[tuple[Package, Artifact, str]]
+    build_date: str | None
+
+
+def build_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
+              python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool) -> BuildResult:
+    started = time.monotonic()
+    one = prepare_one(request, project, tree, variants, cache, python, repo=repo, repo_tree=repo_tree,
+                      several=several)
+    windows = one.plan.target.platform.os == "windows"
+    epoch = _epoch()
+
+    def write() -> tuple[int, str]:
+        if windows and one.python and request.python_archive:  # the installer and the interpreter in one zip
+            inner = one.output.with_name(f".{one.output.stem}.cmd.tmp")
+            try:
+                _, sha = write_cmd_file(inner, one.fields, one.manifest, one.tree, cache, one.uv_wheel,
+                                        one.wheelhouse, epoch, one.sbom.encode())
+                return write_bundle(one.output, inner, f"{one.output.stem}.cmd", one.fields, one.python,
+                                    request.python_archive, epoch), sha
+            finally:
+                inner.unlink(missing_ok=True)
+        if windows:
+            return write_cmd_file(one.output, one.fields, one.manifest, one.tree, cache, one.uv_wheel,
+                                  one.wheelhouse, epoch, one.sbom.encode())
+        return write_run_file(one.output, one.fields, one.manifest, one.tree, cache, one.uv_wheel, one.wheelhouse,
+                              epoch, one.python, one.sbom.encode(), carry_uv=one.carry_uv)
+
+    size, sha = finish(request, one.output, one.manifest, one.sbom, write)
+    log.info("wrote %s (%d bytes) in %.1fs", one.output, size, time.monotonic() - started)
+    return BuildResult(one.output, project.name, size, sha, one.plan, one.local_wheels)
+
+
+def build_fat(request: BuildRequest, project: Project, prepared: list[Prepared], cache: Cache) -> list[BuildResult]:
+    """One file for several targets (`--fat`): every artifact once, each target's uv, the header picks."""
+    output = output_path(request, project, "fat", several=False)
+    first = prepared[0].manifest
+    installs = sorted({(p.name, a.filename): (p, a, how) for one in prepared
+                       for p, a, how in one.sbom_installs}.values(), key=lambda i: (i[0].name, i[1].filename))
+    uvs = sorted({one.uv_wheel.filename: one.uv_wheel for one in prepared}.values(), key=lambda a: a.filename)
+    sbom = make_sbom(name=first.name, version=first.version, installs=installs,
+                     wheel_path=lambda a: cache.path(a.sha256), uv=uvs, uv_version=UV_VERSION, python=None,
+                     build_date=prepared[0].build_date)
+    targets = [(one.fields, one.manifest, one.tree, one.uv_wheel, one.wheelhouse) for one in prepared]
+    size, sha = finish(request, output, first, sbom, lambda: write_fat_file(output, targets, cache, _epoch(),
+                                                                            sbom.encode()))
+    return [BuildResult(output, project.name, size, sha, one.plan, one.local_wheels) for one in prepared]
+
+
+def _epoch() -> int | None:
+    return int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
+
+
+def finish(request: BuildRequest, output: Path, manifest: Manifest, sbom: str,
+           write: Callable[[], tuple[int, str]]) -> tuple[int, str]:
+    """Write the file, then what goes beside it: the SBOM, the signature, the parts."""
     output.with_name(output.name + ".sig").unlink(missing_ok=True)  # a signature of an earlier file would lie
-    if windows and python and request.python_archive:  # the installer and the interpreter in one zip
-        inner = output.with_name(f".{output.stem}.cmd.tmp")
-        try:
-            _, sha = write_cmd_file(inner, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, sbom.encode())
-            size = write_bundle(output, inner, f"{output.stem}.cmd", fields, python, request.python_archive, epoch)
-        finally:
-            inner.unlink(missing_ok=True)
-    elif windows:
-        size, sha = write_cmd_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, sbom.encode())
-    else:
-        size, sha = write_run_file(output, fields, manifest, tree, cache, uv_wheel, wheelhouse, epoch, python,
-                                   sbom.encode())
+    size, sha = write()
     if request.sbom:
         output.with_name(output.name + ".cdx.json").write_text(sbom, encoding="utf-8")
     if request.sign is not None:
@@ -302,7 +386,6 @@ def build_one(request: BuildRequest, project: Project, tree: Tree, variants: lis
         stale.unlink()  # parts of an earlier build
     if request.split_size:
         split_into_parts(output, request.split_size, manifest.name, manifest.version, __version__)
-    log.info("wrote %s (%d bytes) in %.1fs", output, size, time.monotonic() - started)
-    return BuildResult(output, project.name, size, sha, plan, tuple(a for _, a in local_built))
+    return size, sha
 
 

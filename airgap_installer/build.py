@@ -166,7 +166,7 @@ def build_key(package: Package, target: Target) -> str:
     return hashlib.sha256(json.dumps([package.name, package.version, source, target.slug]).encode()).hexdigest()
 
 
-def _cached_or_build(done: Path, build: Callable[[Path], Path]) -> Artifact:
+def _cached_or_build(cache: Cache, done: Path, build: Callable[[Path], Path]) -> Artifact:
     existing = sorted(done.glob("*.whl")) if done.is_dir() else []
     if existing:
         wheel = existing[0]
@@ -176,7 +176,10 @@ def _cached_or_build(done: Path, build: Callable[[Path], Path]) -> Artifact:
             done.mkdir(parents=True, exist_ok=True)
             wheel = done / built.name
             shutil.copyfile(built, wheel)
-    return Artifact(url=wheel.as_uri(), sha256=sha256_file(wheel), size=wheel.stat().st_size, filename=wheel.name)
+    sha256 = sha256_file(wheel)
+    if not cache.has(sha256):  # into the sha256 store too: the payload is written from there, --offline too
+        cache.put_file(wheel, sha256)
+    return Artifact(url=wheel.as_uri(), sha256=sha256, size=wheel.stat().st_size, filename=wheel.name)
 
 
 def build_wheel(package: Package, target: Target, cache: Cache, *, offline: bool = False) -> Artifact:
@@ -193,7 +196,7 @@ def build_wheel(package: Package, target: Target, cache: Cache, *, offline: bool
             shutil.copyfile(cache.path(sdist.sha256), source)
         return build_for_target(package.name, [str(source)], work, target, offline=offline)
 
-    return _cached_or_build(cache.root / "built" / build_key(package, target), build)
+    return _cached_or_build(cache, cache.root / "built" / build_key(package, target), build)
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,7 @@ def build_local(source: LocalSource, workspace: Path, target: Target, cache: Cac
         return build_for_target(source.name, args, work, target, cwd=workspace, own_config=True, offline=offline)
 
     key = local_key(source, workspace, target, settings)
-    return _cached_or_build(cache.root / "built-local" / key, build)
+    return _cached_or_build(cache, cache.root / "built-local" / key, build)
 
 
 def build_wheels(plan: Plan, cache: Cache, *, base: Path, offline: bool, jobs: int,

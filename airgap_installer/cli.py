@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="sign each file with this OpenSSH private key (ssh-keygen -Y); writes FILE.run.sig")
     b.add_argument("--split-size", metavar="SIZE",
                    help="cut each file into parts of at most SIZE (4G for FAT32, 700M); the first part joins them")
+    b.add_argument("--fat", action="store_true",
+                   help="one file for every --python/--python-platform target; it picks the host's at run time")
+    b.add_argument("--delta-from", type=Path, metavar="OLD",
+                   help="carry only what the earlier installer OLD (or its manifest.json) lacks; the target "
+                        "needs OLD's release installed")
     b.add_argument("--sbom", action="store_true",
                    help="also write each file's CycloneDX SBOM beside it (FILE.run.cdx.json); it is always inside")
 
@@ -107,6 +112,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
         bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
         sign=args.sign, sbom=args.sbom, split_size=_size(args.split_size) if args.split_size else None,
+        delta_from=args.delta_from, fat=args.fat,
     )
     if args.dry_run:
         lines, problems = plan_only(request)
@@ -153,6 +159,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                  "scripts": " ".join(report.get("scripts") or []) or "none",
                  "needs": (f"glibc/musl >= {report['libc_min']}" if report.get("libc_min") else
                            f"macOS >= {report['macos_min']}" if report.get("macos_min") else "nothing more")}
+        if report.get("targets"):  # a fat file: the host's target is picked at run time
+            shown["target"] = " + ".join(t["target"] for t in report["targets"])
         for key in ("name", "version", "target", "needs", "python", "uv_version", "build_date", "payload_sha256",
                     "payload_size", "scripts"):
             print(f"{key + ':':16} {_printable(shown.get(key))}")
@@ -160,6 +168,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             print(f"{'differs:':16} {_printable(note)}")
         for hook, command in sorted((report.get("hooks") or {}).items()):
             print(f"{hook + ':':16} {_printable(command)}")
+        if base := report.get("base"):
+            print(f"{'delta of:':16} {_printable(base['name'])} {_printable(base['release'] or base['version'])} "
+                  f"(reuses {len(base['reused'])} wheels from it; install it first)")
         for variant in report["pin_variants"]:
             span = f"Python {variant['first']} to {variant['last'] or 'any later'}"
             print(f"{'packages:':16} {len(variant['pins'])} pinned wheels for {span}")

@@ -62,6 +62,27 @@ def member_line(m: Member) -> str:
 
 
 @dataclass(frozen=True)
+class TargetLine:
+    """One target of a fat file, as the header's TARGETS table holds it."""
+
+    slug: str
+    os: str
+    machine: str
+    libc: str  # glibc, musl, or "" (macOS)
+    libc_min: str  # "" for none
+    python: str
+    uv_member: str
+
+    def line(self) -> str:
+        fields = [self.slug, self.os, self.machine, self.libc or "-", self.libc_min or "-", self.python,
+                  self.uv_member]
+        for value in fields:
+            if not re.fullmatch(r"[A-Za-z0-9._/+-]+", value):
+                raise ValueError(f"a target field may not hold {value!r}")
+        return " ".join(fields)
+
+
+@dataclass(frozen=True)
 class HeaderFields:
     name: str
     version: str
@@ -83,6 +104,12 @@ class HeaderFields:
     python_json_head: str = ""
     python_json_tail: str = ""
     license_text: str = ""  # shown and accepted before installing; "" when the project sets none
+    hooks: str = ""  # the pre-/post-install commands, one line, shown by --info before anyone runs them
+    delta_of: str = ""  # a delta file's base ("tiny 1.0.0-<sha12>"); "" for a full file
+    delta_note: str = ""  # what a delta file reuses, for --info
+    uv_sha256: str = ""  # the uv binary's sha256: a delta file without uv finds the prefix's copy by it
+    uv_member: str = "bin/uv"  # the carved member holding this target's uv
+    targets: tuple[TargetLine, ...] = ()  # a fat file's targets, in the order the header tries them
 
 
 ZERO_SHA256 = "0" * 64
@@ -111,6 +138,12 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "BUILD_DATE_Q": shell_quote(fields.build_date),
         "SCRIPTS_Q": shell_quote(fields.scripts),
         "MODIFIED_Q": shell_quote(fields.modified),
+        "HOOKS_Q": shell_quote(fields.hooks),
+        "DELTA_OF_Q": shell_quote(fields.delta_of),
+        "DELTA_NOTE_Q": shell_quote(fields.delta_note),
+        "UV_SHA256_Q": shell_quote(fields.uv_sha256),
+        "UV_MEMBER_Q": shell_quote(fields.uv_member),
+        "TARGETS": "\n".join(t.line() for t in fields.targets),
         "PYTHON_ARCHIVE_Q": shell_quote(fields.python_archive),
         "PYTHON_KEY_Q": shell_quote(fields.python_key),
         "PYTHON_FULL_Q": shell_quote(fields.python_full),
@@ -122,7 +155,7 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "PAYLOAD_SIZE": number(payload_size),
         "PAYLOAD_SHA256": payload_sha256,
         "MEMBERS": "\n".join(member_line(m) for m in members),
-        "UV_SIZE": number(sum(m.file_size for m in members if m.name == "bin/uv")),
+        "UV_SIZE": number(max([m.file_size for m in members if m.name.startswith("bin/uv")] or [0])),
         "PYTHON_SIZE": number(sum(m.file_size for m in members if m.name.startswith("python/"))),
     }
     for key in ("NAME", "VERSION", "TOOL_VERSION"):

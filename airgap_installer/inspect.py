@@ -35,7 +35,7 @@ def read_header(path: Path) -> dict[str, Any]:
             raise InstallerFileError(f"{path}: the bootstrap is damaged (payload fields missing)")
         return {"payload_offset": int(found.group(1)), "payload_size": int(found.group(2)),
                 "payload_sha256": found.group(3).decode(), "members": []}
-    if not head.startswith(b"#!/bin/sh\n") or _MARK not in head[:512]:
+    if not head.startswith(b"#!/bin/sh\n") or _MARK not in head[:1024]:  # line 5 (line 3 grew: --json)
         raise InstallerFileError(f"{path} is not an airgap-installer file")
     fields: dict[str, Any] = {}
     for m in _FIELD.finditer(head):  # the first assignment of each, as the shell reads them (a license
@@ -97,14 +97,20 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
                 raise InstallerFileError(f"{path} is corrupt: member {name} has sha256 {got}, expected {sha256}")
     try:
         with zipfile.ZipFile(path) as zf:
-            manifest = Manifest.from_json(zf.read("manifest.json"))  # the runtime's own reader
+            # A fat file holds one manifest per target: each is read, the first one describes the file.
+            names = sorted(n for n in zf.namelist() if n.startswith("targets/") and n.endswith("/manifest.json")
+                           and n.count("/") == 2) or ["manifest.json"]
+            manifests = [Manifest.from_json(zf.read(n)) for n in names]  # the runtime's own reader
+            manifest = manifests[0]
             if verify and (bad := zf.testzip()) is not None:
                 raise InstallerFileError(f"{path}: member {bad} fails its CRC check")
     except ManifestError as exc:
         raise InstallerFileError(f"{path}: {exc}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InstallerFileError(f"{path}: the payload is not a readable zip ({exc})") from exc
-    return {**manifest.to_dict(), **fields}
+    targets = [{"target": m.target, "python": m.python, "libc_min": m.libc_min, "macos_min": m.macos_min}
+               for m in manifests] if len(manifests) > 1 else []
+    return {**manifest.to_dict(), **fields, **({"targets": targets} if targets else {})}
 
 
 def _inspect_bundle(path: Path, *, verify: bool) -> dict[str, Any]:

@@ -75,6 +75,8 @@ class BuildRequest:
     sign: Path | None = None  # an OpenSSH private key: each file gets FILE.run.sig
     sbom: bool = False  # also write the SBOM beside each file (FILE.run.cdx.json); it is always inside
     split_size: int | None = None  # cut each file into parts of at most this many bytes (FAT32: 4G)
+    delta_from: Path | None = None  # an earlier installer (or its manifest.json): carry only what it lacks
+    fat: bool = False  # one file for every target: the header picks the host's at run time
 
 
 def default_python(project: Project) -> str:
@@ -173,13 +175,26 @@ def with_config(request: BuildRequest, project: Project) -> BuildRequest:
     return request
 
 
-def check_config(request: BuildRequest, project: Project, *, several: bool) -> None:
+def check_config(request: BuildRequest, project: Project, *, several: bool, targets: int = 1) -> None:
     """What a user configured must hold before anything is downloaded or built: the license file, the
     signing key, and an output path that can be written."""
     license_text(project)
     if request.split_size is not None and request.split_size <= 1 << 16:
         raise UsageError(f"--split-size {request.split_size}: a part must hold more than 64 KiB",
                          hint="e.g. --split-size 4G (FAT32) or 700M")
+    if request.fat and targets < 2:
+        raise UsageError("--fat puts several targets into one file, and this build has one",
+                         hint="name them: --fat --python-platform x86_64-manylinux_2_28 --python-platform "
+                              "aarch64-manylinux_2_28 (and several --python)")
+    if request.fat and (request.delta_from is not None or request.bundle_python or request.python_archive):
+        raise UsageError("--fat does not combine with --delta-from or a bundled Python yet",
+                         hint="build one file per target for those (several --python-platform, -o DIR)")
+    if request.delta_from is not None and several:
+        raise UsageError("--delta-from builds one target's file: an earlier installer is of one target",
+                         hint="build the delta with one --python and one --python-platform")
+    if request.delta_from is not None and not request.delta_from.is_file():
+        raise UsageError(f"--delta-from {request.delta_from}: no such file",
+                         hint="pass the earlier .run file, or the manifest.json from `sh OLD.run --extract DIR`")
     if request.sign is not None and not request.sign.is_file():
         raise UsageError(f"--sign {request.sign}: no such key file", hint="ssh-keygen -t ed25519 -f release-key")
     out = request.output

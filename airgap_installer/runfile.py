@@ -8,11 +8,13 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 from airgap_installer.cache import CHUNK, Cache
-from airgap_installer.header import HeaderFields, render, render_strict, shell_quote, template_text
+from airgap_installer.header import HeaderFields, TargetLine, render, render_strict, shell_quote, template_text
 from airgap_installer.interpreter import PythonArchive
 from airgap_installer.lock import Artifact
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
@@ -40,12 +42,114 @@ def runtime_files() -> list[tuple[str, bytes]]:
 
 def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree: Tree, cache: Cache,
                    uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None,
-                   python: PythonArchive | None, sbom: bytes) -> tuple[int, str]:
+                   python: PythonArchive | None, sbom: bytes, carry_uv: bool = True) -> tuple[int, str]:
+    """`carry_uv=False`: a delta file whose base has this uv (the header takes the prefix's copy)."""
+    carved_names = (["bin/uv"] if carry_uv else []) + [SBOM] + ([fields.python_archive] if python else [])
+
+    def fill(zw: ZipWriter) -> list[Member]:
+        carved = [_add_uv(zw, "bin/uv", cache, uv_wheel)] if carry_uv else []
+        carved.append(zw.add_bytes(SBOM, sbom))  # stored: `sh FILE.run --sbom` carves it
+        if python:
+            # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
+            carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN,
+                                      carved=True))
+        for name, data in runtime_files():
+            zw.add_bytes(name, data)
+        zw.add_bytes("manifest.json", manifest.to_json().encode())
+        for rel, source in sorted(_project_files(tree).items()):
+            _add_project_file(zw, f"project/{rel}", source)
+        for artifact in wheelhouse:
+            zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
+        return carved
+
+    return _write(output, fields, carved_names, epoch, fill)
+
+
+Source = tuple[Path, int] | bytes  # a file of the tree (path, mode), or a generated file's bytes
+
+
+def _project_files(tree: Tree) -> dict[str, Source]:
+    generated = dict(tree.generated)
+    files: dict[str, Source] = {rel: (path, mode) for rel, path, mode in tree.files if rel not in generated}
+    files.update(generated)
+    return files
+
+
+def _add_project_file(zw: ZipWriter, name: str, source: Source) -> None:
+    if isinstance(source, bytes):
+        zw.add_bytes(name, source)
+    else:
+        zw.add_file(name, source[0], source[1])
+
+
+def _add_uv(zw: ZipWriter, name: str, cache: Cache, uv_wheel: Artifact) -> Member:
+    """The uv binary, its deflate stream copied from the uv wheel as is (the shell inflates it with gzip)."""
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
-    placeholder = [Member("bin/uv", 0, 0, 0, 0, DEFLATED, 0o755, "0" * 64),
-                   Member(SBOM, 0, 0, 0, 0, 0, 0o644, "0" * 64)]
-    if python:
-        placeholder.append(Member(fields.python_archive, 0, 0, 0, 0, 0, 0o644, "0" * 64))
+    with uv_binary.wheel.open("rb") as src:
+        src.seek(uv_binary.data_offset)
+        return zw.add_raw(name, src, method=uv_binary.method, crc=uv_binary.crc,
+                          compress_size=uv_binary.compress_size, file_size=uv_binary.file_size, mode=0o755,
+                          align=ALIGN)
+
+
+def uv_member_name(uv_wheel: Artifact) -> str:
+    """A fat file's member for one platform's uv: bin/uv.<the wheel's platform tag>."""
+    return "bin/uv." + uv_wheel.filename.removesuffix(".whl").split("-", 4)[-1]
+
+
+FatTarget = tuple[HeaderFields, Manifest, Tree, Artifact, list[Artifact]]
+
+
+def write_fat_file(output: Path, targets: list[FatTarget], cache: Cache, epoch: int | None,
+                   sbom: bytes) -> tuple[int, str]:
+    """One file for several targets (issue 16): each distinct artifact once (wheels, uv binaries, project
+    files), each target's manifest under `targets/<slug>/`, and the files that differ between targets
+    beside it (`targets/<slug>/project/`); the header's TARGETS table lets it pick the host's target."""
+    slugs = [manifest.target for _, manifest, _, _, _ in targets]
+    if len(set(slugs)) != len(slugs):
+        raise ValueError(f"two targets of a fat file have one name: {slugs}")
+    uvs = {uv.filename: uv for _, _, _, uv, _ in targets}
+    wheels: dict[str, Artifact] = {}
+    for *_, wheelhouse in targets:
+        for artifact in wheelhouse:
+            if wheels.setdefault(artifact.filename, artifact).sha256 != artifact.sha256:
+                raise ValueError(f"two targets ship different files named {artifact.filename}")
+    per_target = [_project_files(tree) for _, _, tree, _, _ in targets]
+    common = {rel: src for rel, src in per_target[0].items() if all(t.get(rel) == src for t in per_target[1:])}
+    lines = tuple(TargetLine(manifest.target, f.target_os, f.target_machine,
+                             "" if f.target_os == "macos" else f.target_libc, f.libc_min, f.python,
+                             uv_member_name(uv))
+                  for f, manifest, _, uv, _ in targets)
+    first = targets[0][0]
+    fields = replace(first, target=" + ".join(slugs), python="/".join(dict.fromkeys(f.python for f, *_ in targets)),
+                     uv_member=lines[0].uv_member, targets=lines, libc_min="", target_libc="")
+    carved_names = [uv_member_name(uv) for uv in uvs.values()] + [SBOM]
+
+    def fill(zw: ZipWriter) -> list[Member]:
+        carved = [_add_uv(zw, uv_member_name(uv), cache, uv) for _, uv in sorted(uvs.items())]
+        carved.append(zw.add_bytes(SBOM, sbom))
+        for name, data in runtime_files():
+            zw.add_bytes(name, data)
+        for (_, manifest, _, _, _), files in zip(targets, per_target, strict=True):
+            zw.add_bytes(f"targets/{manifest.target}/manifest.json", manifest.to_json().encode())
+            for rel, source in sorted(files.items()):
+                if rel not in common:
+                    _add_project_file(zw, f"targets/{manifest.target}/project/{rel}", source)
+        for rel, source in sorted(common.items()):
+            _add_project_file(zw, f"project/{rel}", source)
+        for _, artifact in sorted(wheels.items()):
+            zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
+        return carved
+
+    return _write(output, fields, carved_names, epoch, fill)
+
+
+def _write(output: Path, fields: HeaderFields, carved_names: list[str], epoch: int | None,
+           fill: Callable[[ZipWriter], list[Member]]) -> tuple[int, str]:
+    """The header (rendered once to learn its length, with placeholders for the carve table), the payload
+    streamed after it by `fill`, then the header again with the payload's offset, size and sha256 and the
+    sha256 of every byte; written to a temporary name and renamed over `output`."""
+    placeholder = [Member(name, 0, 0, 0, 0, DEFLATED, 0o644, "0" * 64) for name in carved_names]
     header_len = len(render(fields, payload_offset=0, payload_size=0, payload_sha256="0" * 64,
                             members=placeholder))
     fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
@@ -54,27 +158,7 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
         with os.fdopen(fd, "w+b") as f:
             f.write(b"\0" * header_len)
             zw = ZipWriter(f, epoch)
-            with uv_binary.wheel.open("rb") as src:
-                src.seek(uv_binary.data_offset)
-                uv_member = zw.add_raw("bin/uv", src, method=uv_binary.method, crc=uv_binary.crc,
-                                       compress_size=uv_binary.compress_size, file_size=uv_binary.file_size,
-                                       mode=0o755, align=ALIGN)
-            carved = [uv_member, zw.add_bytes(SBOM, sbom)]  # stored: `sh FILE.run --sbom` carves it
-            if python:
-                # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
-                carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN,
-                                            carved=True))
-            for name, data in runtime_files():
-                zw.add_bytes(name, data)
-            zw.add_bytes("manifest.json", manifest.to_json().encode())
-            generated = dict(tree.generated)
-            for rel, path, mode in tree.files:
-                if rel not in generated:
-                    zw.add_file(f"project/{rel}", path, mode)
-            for rel, data in sorted(generated.items()):
-                zw.add_bytes(f"project/{rel}", data)
-            for artifact in wheelhouse:
-                zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
+            carved = fill(zw)
             zw.close()
             values = {"payload_offset": header_len, "payload_size": zw.size, "payload_sha256": zw.sha256,
                       "members": carved}

@@ -40,7 +40,8 @@ def _purl(name: str, version: str) -> str:
 
 
 def make_sbom(*, name: str, version: str, installs: list[tuple[Package, Artifact, str]], wheel_path: Any,
-              uv: Artifact, uv_version: str, python: tuple[str, Artifact] | None, build_date: str | None) -> str:
+              uv: Artifact | list[Artifact], uv_version: str, python: tuple[str, Artifact] | None,
+              build_date: str | None) -> str:
     """`installs`: (package, the shipped wheel, how it got it: "index", "built-sdist", "built-git",
     "direct-url", "built-local"); `wheel_path(artifact)`: the wheel file in the cache."""
     components = []
@@ -65,12 +66,15 @@ def make_sbom(*, name: str, version: str, installs: list[tuple[Package, Artifact
         if source.startswith(("https://", "http://", "git+")):
             component["externalReferences"] = [{"type": "distribution", "url": source}]
         components.append(component)
-    components.append({
-        "type": "application", "bom-ref": f"uv@{uv_version}", "name": "uv", "version": uv_version,
-        "purl": _purl("uv", uv_version), "hashes": [{"alg": "SHA-256", "content": uv.sha256}],
-        "properties": [{"name": "airgap-installer:file", "value": uv.filename},
-                       {"name": "airgap-installer:origin", "value": "index"}],
-    })
+    uvs = uv if isinstance(uv, list) else [uv]  # a fat file carries one uv per platform
+    for one in uvs:
+        components.append({
+            "type": "application", "bom-ref": f"uv@{uv_version}" + (f":{one.filename}" if len(uvs) > 1 else ""),
+            "name": "uv", "version": uv_version,
+            "purl": _purl("uv", uv_version), "hashes": [{"alg": "SHA-256", "content": one.sha256}],
+            "properties": [{"name": "airgap-installer:file", "value": one.filename},
+                           {"name": "airgap-installer:origin", "value": "index"}],
+        })
     if python is not None:
         key, archive = python
         components.append({

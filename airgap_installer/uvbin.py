@@ -3,6 +3,7 @@ uv (the binary inside the `uv` wheel for the target platform, same pinned versio
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import struct
@@ -92,3 +93,13 @@ def locate_uv_binary(wheel: Path) -> UvBinary:
         compress_size=info.compress_size,
         file_size=info.file_size,
     )
+
+
+def uv_binary_sha256(wheel: Path) -> str:
+    """The sha256 of the uv binary a wheel holds, as it lands on the target (a delta file that carries no
+    uv finds the prefix's copy by it)."""
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(wheel) as zf, zf.open(f"uv-{UV_VERSION}.data/scripts/uv") as src:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import struct
 import subprocess
@@ -244,6 +245,7 @@ def wheels_for_this_python(run_file: Path) -> list[str]:
     manifest = json.loads(zipfile.ZipFile(run_file).read("manifest.json"))
     here = tuple(sys.version_info[:3])
     files = {(p["name"], p["version"]): p["file"] for p in manifest["packages"] if p["file"]}
+    files.update({(p["name"], p["version"]): p["wheel"] for p in manifest["local_packages"]})
 
     def v(text: str) -> tuple[int, ...]:
         return tuple(int(x) for x in text.split("."))
@@ -294,7 +296,93 @@ def uv_codecs(root: Path, runs: int) -> str:
     return (f"| uv binary ({binary.stat().st_size / 1e6:.1f} MB) as | build cost | MB in the file "
             "| decode on the target, s | busybox decodes it |\n|---|---|---|---|---|\n" + "\n".join(rows))
 
-def table(results: dict[str, dict[str, float]]) -> str:
+def du_bytes(path: Path) -> int:
+    """Bytes on disk under path, each hard-linked file once (du counts an inode once per call)."""
+    out = subprocess.run(["du", "-s", "--block-size=1", str(path)], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[0])
+
+
+def sneakernet(name: str, project: Path, work: Path, v1: Path, runs: int) -> dict[str, float]:
+    """Issue 16's measures for a one-package upgrade (the project itself, X -> X.post1): the delta's size
+    against what changed, upgrade installs (full and delta file) against a fresh install, the prefix's
+    growth against the changed package, split-file installs, and a fresh install against `cp -a` of the
+    finished .venv plus sync."""
+    cache = work / "cache"
+    v2_project = work / f"{name}-v2"
+    shutil.copytree(project, v2_project, ignore=shutil.ignore_patterns(".venv"))
+    pyproject = v2_project / "pyproject.toml"
+    text = pyproject.read_text()
+    old = re.search(r'^version = "([^"]+)"', text, re.M)
+    assert old is not None, "the project has a static version"
+    new_version = f"{old.group(1)}.post1"
+    pyproject.write_text(text.replace(old.group(0), f'version = "{new_version}"', 1))
+    run([UV, "lock", "--quiet", "--project", str(v2_project)])
+    base = [sys.executable, "-m", "airgap_installer", "build", str(v2_project), "--python", PY, "--cache-dir",
+            str(cache), "--offline"]
+    full, delta, split = work / "v2.run", work / "v2-delta.run", work / "v2-split.run"
+    run([*base, "-o", str(full)])
+    run([*base, "-o", str(delta), "--delta-from", str(v1)])
+    run([*base, "-o", str(split), "--split-size", str(max(full.stat().st_size // 3, 1 << 17))])
+    with zipfile.ZipFile(delta) as zf:
+        floor = sum(i.file_size for i in zf.infolist() if i.filename.startswith(
+            ("wheelhouse/", "project/", "airgap_runtime/", "__main__.py", "manifest.json")))
+    r: dict[str, float] = {"delta file size, MB": delta.stat().st_size / 1e6,
+                           "floor: what changed + runtime + project, MB": floor / 1e6}
+    fat = work / "fat.run"  # linux x86_64 + aarch64 + macOS arm64 in one file
+    run([sys.executable, "-m", "airgap_installer", "build", str(project), "--python", PY, "--cache-dir", str(cache),
+         "-o", str(fat), "--fat", "--python-platform", "x86_64-manylinux_2_28", "--python-platform",
+         "aarch64-manylinux_2_28", "--python-platform", "aarch64-apple-darwin"])
+    with zipfile.ZipFile(fat) as zf:
+        r["fat file (3 platforms) size, MB"] = fat.stat().st_size / 1e6
+        r["floor: distinct wheels + each uv, MB"] = sum(
+            i.compress_size for i in zf.infolist() if i.filename.startswith(("wheelhouse/", "bin/uv."))) / 1e6
+    where = work / "sneaker"
+
+    def install(run_file: Path, prefix: Path) -> None:
+        run(["sh", str(run_file), "--prefix", str(prefix), "-y", "-q", "--python", BASE_PYTHON])
+
+    def fresh(tag: str) -> None:
+        shutil.rmtree(where / tag, ignore_errors=True)
+
+    def with_v1(tag: str) -> None:
+        fresh(tag)
+        install(v1, where / tag)
+
+    r["fresh install of v2"] = best(runs, lambda: fresh("f"), lambda: install(full, where / "f"))
+    r["split v2 (3 parts), fresh install"] = best(runs, lambda: fresh("s"), lambda: install(split, where / "s"))
+    r["upgrade v1 -> v2, full file"] = best(runs, lambda: with_v1("u"), lambda: install(full, where / "u"))
+    r["upgrade v1 -> v2, delta file"] = best(runs, lambda: with_v1("d"), lambda: install(delta, where / "d"))
+    with_v1("g")
+    prefix = where / "g"
+    before = du_bytes(prefix)
+    install(full, prefix)
+    release = next((prefix / "releases").glob(f"{new_version}-*"))
+    changed = sum(du_bytes(p) for p in (release / ".venv").glob(f"lib/python3*/site-packages/{name}*"))
+    project_files = sum(p.stat().st_size for p in release.rglob("*") if p.is_file() and ".venv" not in p.parts
+                        and ".airgap" not in p.parts)
+    r["prefix growth of the upgrade, MB"] = (du_bytes(prefix) - before) / 1e6
+    r["changed: package + project + venv skeleton, MB"] = (
+        changed + project_files + du_bytes(release / ".venv") - du_bytes(release / ".venv" / "lib")) / 1e6
+    venv = release / ".venv"
+    r["cp -a of the finished .venv + sync"] = best(runs, lambda: shutil.rmtree(where / "cp", ignore_errors=True),
+                                                   lambda: run(["sh", "-c", f"cp -a {venv} {where / 'cp'} && sync"]))
+    shutil.rmtree(where, ignore_errors=True)
+    return r
+
+
+SNEAKER_RATIOS = {
+    "fat size / floor (goal <= 1.02)": ("fat file (3 platforms) size, MB", "floor: distinct wheels + each uv, MB"),
+    "delta size / floor (goal <= 1.05)": ("delta file size, MB", "floor: what changed + runtime + project, MB"),
+    "split install / fresh install (goal <= 1.1)": ("split v2 (3 parts), fresh install", "fresh install of v2"),
+    "upgrade (full file) / fresh install (goal <= 0.3)": ("upgrade v1 -> v2, full file", "fresh install of v2"),
+    "upgrade (delta file) / fresh install (goal <= 0.3)": ("upgrade v1 -> v2, delta file", "fresh install of v2"),
+    "prefix growth / changed (goal <= 1.2)": ("prefix growth of the upgrade, MB",
+                                              "changed: package + project + venv skeleton, MB"),
+    "fresh install / cp -a .venv + sync (goal <= 1.2)": ("fresh install of v2", "cp -a of the finished .venv + sync"),
+}
+
+
+def table(results: dict[str, dict[str, float]], ratios: dict[str, tuple[str, str]] | None = None) -> str:
     if not results:
         return ""
     names = list(results)
@@ -302,7 +390,7 @@ def table(results: dict[str, dict[str, float]]) -> str:
     lines = ["| measure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for row in rows:
         lines.append(f"| {row} | " + " | ".join(f"{results[n][row]:.2f}" for n in names) + " |")
-    ratios = {
+    ratios = ratios if ratios is not None else {
         "install / hand recipe, disk (goal <= 1.2)": ("install (.run, all checks), disk", "install, hand recipe, disk"),
         "install / hand recipe, tmpfs (goal <= 1.2)": ("install (.run, all checks), tmpfs",
                                                        "install, hand recipe, tmpfs"),
@@ -341,7 +429,8 @@ def main() -> int:
     # nox points UV_PROJECT_ENVIRONMENT at its own venv: `uv sync` of a project would empty it.
     for name in ("UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV"):
         os.environ.pop(name, None)
-    results = {}
+    results: dict[str, dict[str, float]] = {}
+    sneaker: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="airgap-bench-") as tmp:
         root = Path(tmp)
         for name in args.projects.split(","):
@@ -356,12 +445,18 @@ def main() -> int:
             work = root / f"work-{name}"
             work.mkdir()
             results[name] = bench_project(name, project, work, args.runs)
+            if name in ("example", "large"):
+                sneaker[name] = sneakernet(project.name, project, work, work / f"{name}.run", args.runs)
             print(f"{name}: done", file=sys.stderr)
         rss = big_wheel_rss(root / "bigwheel") if "bigwheel" in args.projects.split(",") else None
         codecs = uv_codecs(root / "codecs", args.runs)
     text = (f"Seconds unless stated; best of {args.runs}; {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {PY}, uv {subprocess.run([UV, '--version'], capture_output=True, text=True).stdout.split()[1]}."
             f"\n\n{table(results)}\n")
+    if sneaker:
+        text += ("\nSneaker-net (issue 16): a one-package upgrade (the project itself, X -> X.post1), installed on "
+                 "the disk into a prefix that holds 1.0; best of the same runs.\n\n"
+                 f"{table(sneaker, SNEAKER_RATIOS)}\n")
     if rss is not None:
         text += f"\nBuilder peak RSS with one 1 GiB wheel: {rss:.0f} MB (goal <= 150, flat in wheel size).\n"
     text += f"\n{codecs}\n"

@@ -1,6 +1,6 @@
 #!/bin/sh
-[ $(($(wc -c <"$0"))) = $((@@TOTAL_SIZE@@)) ] || { echo "error: $0 is truncated or has bytes appended" >&2
-echo "tip: copy the installer again" >&2; exit 3; }
+[ $(($(wc -c <"$0"))) = $((@@TOTAL_SIZE@@)) ] || { printf 'error: %s is truncated or has bytes appended\ntip: copy the installer again\n' "$0" >&2; case " $* " in *" --json "*) echo '{"changed": false, "action": "refused", "release": null, "previous": null, "version": null, "prefix": null, "exit_code": 3, "message": "the installer is truncated or has bytes appended", "hint": "copy the installer again", "dry_run": false}' ;; esac; exit 3; }
+# Line 2 (one whole line, so a cut after it is refused with exit 3) checks the size before sh reads on.
 # sha256 of this whole file with these 64 digits as zeros: @@FILE_SHA256@@
 # @@NAME@@ @@VERSION@@ installer, made by airgap-installer @@TOOL_VERSION@@ (do not edit: every byte of
 # this file is checked against the sha256 above before anything is written).
@@ -26,6 +26,16 @@ UV_VERSION=@@UV_VERSION_Q@@
 BUILD_DATE=@@BUILD_DATE_Q@@
 SCRIPTS=@@SCRIPTS_Q@@
 MODIFIED=@@MODIFIED_Q@@
+HOOKS=@@HOOKS_Q@@
+# A delta file carries only what its base release lacks; the base must be installed in the prefix.
+DELTA_OF=@@DELTA_OF_Q@@
+DELTA_NOTE=@@DELTA_NOTE_Q@@
+UV_SHA256=@@UV_SHA256_Q@@
+UV_MEMBER=@@UV_MEMBER_Q@@
+# A file for several targets (--fat): one line each, "slug os machine libc libc_min python uv_member"
+# ("-" for none); the header picks the first one this host can run, and the runtime installs its manifest.
+TARGETS='@@TARGETS@@'
+PICKED=""
 # A bundled interpreter (python-build-standalone), installed by uv from a one-entry download list.
 PYTHON_ARCHIVE=@@PYTHON_ARCHIVE_Q@@
 PYTHON_KEY=@@PYTHON_KEY_Q@@
@@ -65,6 +75,9 @@ Usage: sh $(basename "$SELF") [options]
   --license        print the license and exit
   --sbom           print the CycloneDX SBOM of what this file carries and exit
   --accept         accept the license without being asked
+  --dry-run        run every check (file, signature, host, Python, prefix) and say what an install
+                   would do; write nothing
+  --json           print the result as one JSON object, the last line of stdout (progress: stderr)
   --quiet          print only errors
   --shared-prefix  as root, install into a prefix that another user owns or may write to
   --trust FILE     refuse the file unless its signature (FILE.run.sig beside it) verifies with this
@@ -83,10 +96,32 @@ EOF
 die() { # code message [hint]
     printf '%s: error: %s\n' "$NAME-installer" "$2" >&2
     if [ -n "${3:-}" ]; then printf '%s: tip: %s\n' "$NAME-installer" "$3" >&2; fi
+    if [ "${JSON:-0}" = 1 ]; then json_result "$1" "$2" "${3:-}"; fi
     exit "$1"
 }
 
-say() { if [ "$QUIET" = 0 ]; then printf '%s\n' "$*"; fi; }
+json_str() { # a JSON string: \ and " escaped, control characters as \u00XX
+    s=$1 out=""
+    while [ -n "$s" ]; do
+        rest=${s#?}; ch=${s%"$rest"}; s=$rest
+        case "$ch" in
+            \\|\") out="$out\\$ch" ;;
+            [[:cntrl:]]) out="$out$(printf '\\u%04x' "'$ch")" ;;
+            *) out="$out$ch" ;;
+        esac
+    done
+    printf '"%s"' "$out"
+}
+
+json_result() { # code message hint: the result of a run this header stops (runtime/result.py), on fd 3
+    action=refused; [ "$1" != 1 ] || action=failed
+    where=null; [ -z "${PREFIX:-}" ] || where=$(json_str "$PREFIX")
+    printf '{"changed": false, "action": "%s", "release": null, "previous": null, "version": "%s", "prefix": %s, "exit_code": %s, "message": %s, "hint": %s, "dry_run": %s}\n' \
+        "$action" "$VERSION" "$where" "$1" "$(json_str "$2")" "$(json_str "$3")" \
+        "$([ "${DRY_RUN:-0}" = 1 ] && echo true || echo false)" >&3
+}
+
+say() { if [ "$QUIET" = 1 ]; then :; elif [ "$JSON" = 1 ]; then printf '%s\n' "$*" >&2; else printf '%s\n' "$*"; fi; }
 
 default_prefix() {
     if [ "$(id -u 2>/dev/null || echo 1)" = 0 ]; then echo "/opt/$NAME"; return 0; fi
@@ -245,6 +280,46 @@ check_host() {
     fi
 }
 
+pick_target() { # a file for several targets: the first one this host runs (OS, CPU, libc, a CPython)
+    os=$(uname -s 2>/dev/null || echo unknown)
+    machine=$(uname -m 2>/dev/null || echo unknown)
+    case "$os" in Linux) os=linux ;; Darwin) os=macos ;; esac
+    case "$machine" in arm64) [ "$os" = macos ] || machine=aarch64 ;; amd64) machine=x86_64 ;; esac
+    libc=""; [ "$os" != linux ] || libc=$(host_libc)
+    macos=""; [ "$os" != macos ] || macos=$(sw_vers -productVersion 2>/dev/null || true)
+    tried=""
+    while read -r t_slug t_os t_machine t_libc t_min t_python t_uv; do
+        [ -n "$t_slug" ] || continue
+        tried="$tried $t_slug"
+        [ "$t_os" = "$os" ] && [ "$t_machine" = "$machine" ] || continue
+        if [ -n "$libc" ] && [ "$t_libc" != - ]; then
+            [ "${libc%% *}" = "$t_libc" ] || continue
+            if [ "$t_min" != - ] && version_lt "${libc#* }" "$t_min"; then continue; fi
+        fi
+        if [ -n "$macos" ] && [ "$t_min" != - ] && version_lt "$macos" "$t_min"; then continue; fi
+        PYTHON_VERSION=$t_python
+        if [ -n "$PYTHON" ]; then
+            python_fits "$PYTHON" || continue
+        else
+            found=""
+            for candidate in "python$t_python" python3 python; do
+                path=$(command -v "$candidate" 2>/dev/null) || continue
+                if python_fits "$path"; then found=$path; break; fi
+            done
+            [ -n "$found" ] || continue
+        fi
+        TARGET=$t_slug TARGET_OS=$t_os TARGET_MACHINE=$t_machine UV_MEMBER=$t_uv PICKED=$t_slug
+        TARGET_LIBC=$t_libc LIBC_MIN=$t_min
+        [ "$t_libc" != - ] || TARGET_LIBC=""
+        [ "$t_min" != - ] || LIBC_MIN=""
+        return 0
+    done <<EOF
+$TARGETS
+EOF
+    die 4 "this host ($os $machine${libc:+, $libc}) with ${PYTHON:-the Pythons on PATH} matches none of this file's targets:$tried" \
+        "pass --python PATH for one of them, or build a file for this host"
+}
+
 check_signature() { # with --trust, or in a prefix that remembers a signer: who made this file
     remembered="" where=$PREFIX
     [ -n "$where" ] || where=$(default_prefix 2>/dev/null || true)
@@ -321,7 +396,7 @@ install_python() { # -> path of the bundled interpreter, installed by uv under P
 
 check_space() { # before writing: the payload unpacked, uv inflated and the venv, with some margin
     need_kb=$(( (PAYLOAD_SIZE * 3 + UV_SIZE + PYTHON_SIZE * 4) / 1024 ))
-    free_kb=$(df -Pk "$PREFIX" 2>/dev/null | awk 'NR == 2 { print $4 }' || true)
+    free_kb=$(df -Pk "${1:-$PREFIX}" 2>/dev/null | awk 'NR == 2 { print $4 }' || true)
     case "$free_kb" in ''|*[!0-9]*) return 0 ;; esac  # no df or awk: ENOSPC is still caught later
     if [ "$free_kb" -lt "$need_kb" ]; then
         die 1 "not enough space in $PREFIX: about $((need_kb / 1024)) MB needed, $((free_kb / 1024)) MB free" \
@@ -368,7 +443,56 @@ payload sha256:  $PAYLOAD_SHA256
 payload size:    $PAYLOAD_SIZE bytes
 scripts:         $SCRIPTS
 changed files:   $MODIFIED
+hooks:           ${HOOKS:-none}
 EOF
+    printf '%s\n' "$TARGETS" | while read -r t_slug t_os t_machine t_libc t_min t_python t_uv; do
+        [ -n "$t_slug" ] || continue
+        needs=""; [ "$t_min" = - ] || needs=", needs $( [ "$t_libc" = - ] && echo macOS || echo "$t_libc") >= $t_min"
+        echo "  for:           $t_slug (CPython $t_python, $t_os $t_machine$needs)"
+    done
+    if [ -n "$DELTA_OF" ]; then echo "delta of:        $DELTA_OF ($DELTA_NOTE; install it first)"; fi
+}
+
+base_uv() { # a delta file that carries no uv: the base release's copy, found by its sha256
+    for f in "$PREFIX"/releases/*/.airgap/bin/uv "$PREFIX"/releases/*/*/.airgap/bin/uv; do
+        [ -f "$f" ] && [ ! -L "$f" ] || continue
+        if [ "$(sha256_stream < "$f")" = "$UV_SHA256" ]; then echo "$f"; return 0; fi
+    done
+    die 4 "this delta installer upgrades $DELTA_OF, which is not installed in $PREFIX (no uv $UV_VERSION there)" \
+        "install $DELTA_OF first, or use the full installer of $NAME $VERSION"
+}
+
+plan_install() { # the runtime says what an install would do; the run stops here when it writes nothing
+    py=$PYTHON
+    bundled="$PREFIX/python/$PYTHON_KEY/bin/python$PYTHON_VERSION"
+    if [ -z "$py" ] && python_fits "$bundled"; then py=$bundled; fi
+    if [ -z "$py" ] && [ "$DRY_RUN" = 1 ]; then  # any python3 >= 3.9 reads the file
+        py=$(command -v python3 2>/dev/null || true)
+        [ -n "$py" ] && "$py" -I -c 'import sys; sys.exit(sys.version_info < (3, 9))' 2>/dev/null \
+            || die 4 "--dry-run needs python3 (3.9 or newer) on this host before the bundled Python is installed" \
+                "run it without --dry-run, or install python3"
+    fi
+    [ -n "$py" ] || return 0  # the bundled Python is not installed yet: so is no release of this file
+    if [ "$DRY_RUN" = 1 ]; then  # what the install's first writes would meet
+        dir=$PREFIX
+        while [ ! -e "$dir" ]; do dir=${dir%/*}; [ -n "$dir" ] || dir=/; done
+        [ -w "$dir" ] || { [ "$dir" = "$PREFIX" ] && die 1 "$PREFIX is not writable" "choose a writable --prefix"; } \
+            || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
+        check_space "$dir"
+    elif [ -n "${TRUST_NEW:-}" ]; then
+        return 0  # the prefix's first signed install records its signers even when the release is active
+    fi
+    set -- plan --prefix "$PREFIX" --payload-sha256 "$PAYLOAD_SHA256"
+    if [ "$DRY_RUN" = 1 ]; then set -- "$@" --dry-run; fi
+    if [ "$JSON" = 1 ]; then set -- "$@" --json; fi
+    if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi
+    if [ -n "${SIGNER:-}" ]; then set -- "$@" --signed-by "$SIGNER"; fi
+    if [ "$DOWNGRADE" = 1 ]; then set -- "$@" --allow-downgrade; fi
+    if [ -n "$LINK_BIN" ]; then set -- "$@" --link-bin "$LINK_BIN"; fi
+    if [ -n "$PICKED" ]; then set -- "$@" --target "$PICKED"; fi
+    rc=0
+    "$py" -I "$SELF" "$@" || rc=$?
+    [ "$rc" = 10 ] || exit "$rc"  # 10: there is work to do
 }
 
 run_runtime() { # python action args...: the stdlib-only runtime inside the payload (zipapp)
@@ -379,7 +503,10 @@ run_runtime() { # python action args...: the stdlib-only runtime inside the payl
 main() {
     case "$0" in /*) SELF=$0 ;; *) SELF="$(pwd)/$0" ;; esac
     ACTION=install PREFIX="" YES=0 QUIET=0 PYTHON="" EXTRACT="" KEEP=3 LINK_BIN="" ACCEPT=0 SHARED=0
-    TRUST="" SIGNATURE="" DOWNGRADE=0
+    TRUST="" SIGNATURE="" DOWNGRADE=0 JSON=0 DRY_RUN=0
+    for arg in "$@"; do  # known before any option can be refused: its refusal is a result too
+        if [ "$arg" = --json ]; then JSON=1; exec 3>&1; fi
+    done
     while [ $# -gt 0 ]; do
         case "$1" in
             --prefix) [ $# -ge 2 ] || die 2 "--prefix needs a directory"; PREFIX=$2; shift ;;
@@ -396,6 +523,8 @@ main() {
             --link-bin=*) LINK_BIN=${1#*=} ;;
             -y|--yes) YES=1 ;;
             --accept) ACCEPT=1 ;;
+            --json) ;;
+            --dry-run) DRY_RUN=1 ;;
             --shared-prefix) SHARED=1 ;;
             --trust) [ $# -ge 2 ] || die 2 "--trust needs a file (allowed_signers or a public key)"; TRUST=$2; shift ;;
             --trust=*) TRUST=${1#*=} ;;
@@ -433,8 +562,13 @@ main() {
             fi
             [ -n "$py" ] || die 4 "--$ACTION needs python3 (or unzip for --list) on this host"
             if [ "$ACTION" = list ]; then run_runtime "$py" list; fi
+            if [ "$ACTION" = wheelhouse ] && [ -n "$TARGETS" ]; then  # the wheels of this host's target
+                pick_target
+                run_runtime "$py" wheelhouse "$EXTRACT" --target "$PICKED"
+            fi
             run_runtime "$py" "$ACTION" "$EXTRACT" ;;
     esac
+    [ -z "$TARGETS" ] || pick_target
     check_host
     if [ -n "$PYTHON" ] || [ -z "$PYTHON_ARCHIVE" ]; then PYTHON=$(find_python); fi
     [ -n "$PREFIX" ] || PREFIX=$(default_prefix)
@@ -444,8 +578,14 @@ main() {
     # What the installer creates is the installer's: not writable by others, whatever umask it was given.
     umask 022
     accept_license
-    confirm
+    [ "$DRY_RUN" = 1 ] || confirm
     check_prefix_owner
+    if [ -n "$DELTA_OF" ]; then  # before anything is written: the base must be there
+        [ -d "$PREFIX/releases" ] || die 4 "this delta installer upgrades $DELTA_OF, and $PREFIX holds no release" \
+            "install $DELTA_OF first, or use the full installer of $NAME $VERSION"
+        case "$MEMBERS" in *" $UV_MEMBER"*) ;; *) uv_from=$(base_uv) || exit $? ;; esac
+    fi
+    plan_install
     mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"
     [ -w "$PREFIX" ] || die 1 "$PREFIX is not writable" "choose a writable --prefix"
     check_space
@@ -457,7 +597,7 @@ main() {
     trap 'rm -rf "$work"' EXIT
     trap 'rm -rf "$work"; exit 130' INT
     trap 'rm -rf "$work"; exit 143' TERM
-    carve bin/uv "$work/uv"
+    if [ -n "${uv_from:-}" ]; then cp "$uv_from" "$work/uv"; else carve "$UV_MEMBER" "$work/uv"; fi
     chmod 755 "$work/uv"
     "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \
         "choose a --prefix on a filesystem that allows executables"
@@ -473,6 +613,8 @@ main() {
     if [ "$DOWNGRADE" = 1 ]; then set -- "$@" --allow-downgrade; fi
     if [ -n "$LINK_BIN" ]; then set -- "$@" --link-bin "$LINK_BIN"; fi
     if [ "$QUIET" = 1 ]; then set -- "$@" --quiet; fi
+    if [ "$JSON" = 1 ]; then set -- "$@" --json; fi
+    if [ -n "$PICKED" ]; then set -- "$@" --target "$PICKED"; fi
     # Not exec: the trap removes the work directory once the runtime is done.
     "$PYTHON" -I "$SELF" "$@"
 }

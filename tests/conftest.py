@@ -96,47 +96,52 @@ def local_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex
 ProjectFactory = Callable[..., Path]
 
 
+def make_tiny(parent: Path, index: LocalIndex, name: str = "tiny", version: str = "1.0.0",
+              deps: tuple[str, ...] = ("alpha", "beta<2", "winonly; sys_platform == 'win32'"), extra_toml: str = "",
+              directory: str | None = None) -> Path:
+    """A uv_build project under `parent` that depends on the local index, locked."""
+    root = parent / (directory or name)
+    (root / "src" / name).mkdir(parents=True)
+    (root / "src" / name / "__init__.py").write_text("")
+    (root / "src" / name / "cli.py").write_text(textwrap.dedent("""\
+        import sys
+        import alpha, beta
+        def main():
+            print(f"tiny ok alpha={alpha.VERSION} beta={beta.VERSION} args={sys.argv[1:]}")
+        """))
+    dep_list = ", ".join(f'"{d}"' for d in deps)
+    (root / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [project]
+        name = "{name}"
+        version = "{version}"
+        requires-python = ">=3.9"
+        dependencies = [{dep_list}]
+
+        [project.scripts]
+        {name} = "{name}.cli:main"
+
+        [dependency-groups]
+        dev = ["devtool"]
+
+        [build-system]
+        requires = ["uv_build>=0.13,<0.14"]
+        build-backend = "uv_build"
+
+        [[tool.uv.index]]
+        name = "local"
+        url = "{index.url}"
+        default = true
+        """) + extra_toml)
+    lock(root)
+    return root
+
+
 @pytest.fixture
 def tiny_project(tmp_path: Path, local_index: LocalIndex) -> ProjectFactory:
-    """Make a uv_build project that depends on the local index, and lock it."""
+    """Make a uv_build project that depends on the local index, and lock it (make_tiny's arguments)."""
 
-    def make(name: str = "tiny", version: str = "1.0.0", deps: tuple[str, ...] = (
-        "alpha", "beta<2", "winonly; sys_platform == 'win32'"), extra_toml: str = "",
-             directory: str | None = None) -> Path:
-        root = tmp_path / (directory or name)
-        (root / "src" / name).mkdir(parents=True)
-        (root / "src" / name / "__init__.py").write_text("")
-        (root / "src" / name / "cli.py").write_text(textwrap.dedent("""\
-            import sys
-            import alpha, beta
-            def main():
-                print(f"tiny ok alpha={alpha.VERSION} beta={beta.VERSION} args={sys.argv[1:]}")
-            """))
-        dep_list = ", ".join(f'"{d}"' for d in deps)
-        (root / "pyproject.toml").write_text(textwrap.dedent(f"""\
-            [project]
-            name = "{name}"
-            version = "{version}"
-            requires-python = ">=3.9"
-            dependencies = [{dep_list}]
-
-            [project.scripts]
-            {name} = "{name}.cli:main"
-
-            [dependency-groups]
-            dev = ["devtool"]
-
-            [build-system]
-            requires = ["uv_build>=0.13,<0.14"]
-            build-backend = "uv_build"
-
-            [[tool.uv.index]]
-            name = "local"
-            url = "{local_index.url}"
-            default = true
-            """) + extra_toml)
-        lock(root)
-        return root
+    def make(**kwargs: object) -> Path:
+        return make_tiny(tmp_path, local_index, **kwargs)  # type: ignore[arg-type]
 
     return make
 

@@ -142,9 +142,17 @@ def test_warm_cache_builds_offline_and_cold_offline_names_what_is_missing(
     local_index.stop()  # the index is gone: only the cache can serve the second build
     try:
         offline = build(project, tmp_path / "b.run", "--python", PY, "--offline")
+        # A new version of the project itself is built here, offline: its wheel joins the cache.
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', 'version = "1.0.1"'))
+        (project / "uv.lock").write_text((project / "uv.lock").read_text().replace(
+            'name = "tiny"\nversion = "1.0.0"', 'name = "tiny"\nversion = "1.0.1"'))
+        bumped = build(project, tmp_path / "c.run", "--python", PY, "--offline")
     finally:
         local_index.start(port)
     assert online.read_bytes() == offline.read_bytes()
+    with zipfile.ZipFile(bumped) as zf:
+        assert "wheelhouse/tiny-1.0.1-py3-none-any.whl" in zf.namelist()
 
 
 def test_inspect_and_verify(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path,
@@ -301,6 +309,8 @@ def test_an_unreachable_git_remote_says_so(tmp_path: Path, capsys: pytest.Captur
     assert "reach the git remote" in err and "matches the target" not in err
 
 
+@pytest.mark.fault("(build host) `license`/`output` outside the project",
+                   "refused (exit 2)")
 def test_config_paths_stay_inside_the_project(tiny_project: ProjectFactory, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     project = tiny_project(extra_toml='\n[tool.airgap-installer]\nlicense = "/etc/passwd"\n')
@@ -311,6 +321,8 @@ def test_config_paths_stay_inside_the_project(tiny_project: ProjectFactory, tmp_
     assert rc == 2 and "output = '../../elsewhere.run' is outside the project" in err
 
 
+@pytest.mark.fault("(build host) a console-script name the target would refuse",
+                   "refused at build time")
 def test_a_console_script_name_the_target_would_refuse_is_refused_here(
         tiny_project: ProjectFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = tiny_project()

@@ -85,7 +85,9 @@ def test_aarch64_install_runs_offline_under_qemu(arm64_root: Path, tmp_path: Pat
         """))
     subprocess.run([builder_uv(), "lock", "--quiet", "--python", sys.executable, "--project", str(project)],
                    check=True)
-    run_file = build(project, tmp_path / "arm.run", "--python", "3.11", "--python-platform", "aarch64-manylinux_2_28")
+    # One fat file for x86_64 and aarch64 (issue 16): the header picks aarch64 in the arm64 root.
+    run_file = build(project, tmp_path / "arm.run", "--python", "3.11", "--fat",
+                     "--python-platform", "x86_64-manylinux_2_28", "--python-platform", "aarch64-manylinux_2_28")
     inside = Path("/tmp") / f"airgap-{uuid.uuid4().hex[:8]}"
     (arm64_root / inside.relative_to("/")).mkdir(parents=True)
     shutil.copy(run_file, arm64_root / inside.relative_to("/") / "arm.run")
@@ -103,6 +105,8 @@ def test_aarch64_install_runs_offline_under_qemu(arm64_root: Path, tmp_path: Pat
         out = in_root(f"cd {prefix}/current && {prefix}/bin/uv run armdemo").stdout
         assert "armdemo ok aarch64 &lt;b&gt; True" in out
         assert "armdemo ok aarch64" in in_root(f"{prefix}/bin/armdemo").stdout
+        assert '"target": "cp311-aarch64-manylinux_2_28"' in (
+            arm64_root / prefix.relative_to("/") / "current" / ".airgap" / "manifest.json").read_text()
         dry = in_root(f"cd {prefix}/current && {prefix}/bin/uv sync --locked --dry-run 2>&1")
         assert "Would make no changes" in dry.stdout
     finally:

@@ -55,6 +55,8 @@ DAMAGE: dict[str, tuple[Callable[[bytearray], None], str]] = {
 }
 
 
+@pytest.mark.fault("corrupt (a flipped byte in the payload or in uv), truncated, bytes appended, a moved carve offset",
+                   "exit 3 with one line, before anything is written")
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_damaged_installer_is_refused_and_writes_nothing(damage: str, run_file: Path, jail: Jail,
                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,6 +82,8 @@ def test_damaged_installer_is_refused_and_writes_nothing(damage: str, run_file: 
     assert err.startswith("ERROR ") and "TIP " in err
 
 
+@pytest.mark.fault("an upgrade that fails midway",
+                   "exit 1; the previous release stays active and runs")
 def test_failed_upgrade_keeps_the_previous_release(run_file: Path, jail: Jail, tmp_path: Path,
                                                    tiny_project: ProjectFactory) -> None:
     prefix = tmp_path / "prefix"
@@ -100,6 +104,8 @@ def test_failed_upgrade_keeps_the_previous_release(run_file: Path, jail: Jail, t
     assert "tiny ok" in jail.run([str(prefix / "bin" / "tiny")]).stdout
 
 
+@pytest.mark.fault("a foreign file (not an installer) given to `verify`",
+                   "one line, exit 1")
 def test_verify_rejects_a_foreign_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     foreign = tmp_path / "foreign.run"
     foreign.write_bytes(b"#!/bin/sh\necho hi\n")

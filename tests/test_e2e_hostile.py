@@ -23,6 +23,8 @@ def run_file(tiny_project: ProjectFactory, tmp_path: Path, builder_cache: Path) 
     return build(tiny_project(), tmp_path / "install-tiny.run", "--python", PY)
 
 
+@pytest.mark.fault("a same-length edit of a header line below `main`",
+                   "exit 3 before the edited line runs; `verify` says corrupt")
 def test_an_edited_header_line_is_caught(run_file: Path, jail: Jail, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     # A same-length edit of a header line would run its command: the file's sha256 covers the header.
@@ -41,22 +43,39 @@ def test_an_edited_header_line_is_caught(run_file: Path, jail: Jail, tmp_path: P
     assert main(["verify", str(bad)]) == 1 and "is corrupt" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("cut", ["100", "2000", "before-main", "half"])
-def test_a_file_cut_anywhere_installs_nothing(cut: str, run_file: Path, jail: Jail, tmp_path: Path) -> None:
+@pytest.mark.fault("truncated at many offsets (every byte of the first 300, then across the file)",
+                   "exit 3 with one line after line 2; sh's own syntax error inside line 2; nothing written")
+def test_a_file_cut_anywhere_installs_nothing(run_file: Path, jail: Jail, tmp_path: Path) -> None:
     data = run_file.read_bytes()
-    end = {"100": 100, "2000": 2000, "before-main": data.index(b'\nmain "$@"; exit $?') + 1,
-           "half": len(data) // 2}[cut]
-    bad = tmp_path / "cut.run"
-    bad.write_bytes(data[:end])
+    line2_end = data.index(b"\n", data.index(b"\n") + 1) + 1
+    main_at = data.index(b'\nmain "$@"; exit $?') + 1
+    cuts = sorted({*range(0, 300), main_at, main_at + 5, *range(300, len(data), max(1, len(data) // 40))})
+    for end in cuts:
+        (tmp_path / f"cut-{end}.run").write_bytes(data[:end])
+    # One jail run tries every cut: `sh FILE --prefix P -y` records its exit code and whether P appeared.
     prefix = tmp_path / "prefix"
-    proc = install(jail, bad, prefix, "--python", target_python(), check=False)
-    # Inside the first line's size check sh itself fails (exit 2); anywhere after it, the check says 3.
-    assert proc.returncode == (2 if end < 150 else 3), proc.stderr
-    if end >= 150:
-        assert "is truncated" in proc.stderr
-    assert not prefix.exists()
+    script = (f'for end in {" ".join(map(str, cuts))}; do\n'
+              f'  sh "{tmp_path}/cut-$end.run" --prefix "{prefix}" -y --python "{target_python()}" '
+              f'>/dev/null 2>"{tmp_path}/err-$end"; rc=$?\n'
+              f'  [ -e "{prefix}" ] && made=made || made=none; echo "$end $rc $made"; rm -rf "{prefix}"\n'
+              'done\n')
+    results = {int(e): (int(rc), made) for e, rc, made in
+               (line.split() for line in jail.sh(script).stdout.splitlines())}
+    assert sorted(results) == cuts
+    assert all(made == "none" for _, made in results.values()), "a cut file wrote the prefix"
+    for end, (rc, _) in results.items():
+        err = (tmp_path / f"err-{end}").read_text()
+        if end >= line2_end:  # the size check on line 2 has run: the installer's own refusal
+            assert rc == 3 and "is truncated" in err, (end, rc, err)
+        elif end > len(b"#!/bin/sh\n"):  # inside line 2: sh fails on the half line, or its test is false
+            assert rc != 0, (end, err)
+        else:  # an empty file or a lone `#!/bin/sh` has no code to refuse with (docs/security.md)
+            assert rc == 0 and err == ""
 
 
+@pytest.mark.fault("`umask 000`",
+                   "the installer sets `umask 022`: nothing it creates is writable by others "
+                   "(uv's empty lock files are, by uv's design)")
 def test_umask_000_leaves_nothing_world_writable(run_file: Path, jail: Jail, tmp_path: Path) -> None:
     prefix = tmp_path / "prefix"
     jail.sh(f"umask 000; sh {run_file} --prefix {prefix} -y --python {target_python()} --quiet")
@@ -66,6 +85,8 @@ def test_umask_000_leaves_nothing_world_writable(run_file: Path, jail: Jail, tmp
     assert writable == []
 
 
+@pytest.mark.fault("`PREFIX/.airgap-installer` or its `lock` planted as a symlink",
+                   "not followed: refused with one line")
 def test_a_planted_lock_symlink_is_not_followed(run_file: Path, jail: Jail, tmp_path: Path) -> None:
     prefix = tmp_path / "prefix"
     victim = tmp_path / "precious.txt"
@@ -82,6 +103,8 @@ def test_a_planted_lock_symlink_is_not_followed(run_file: Path, jail: Jail, tmp_
     assert proc.returncode == 4 and "symbolic link" in proc.stderr
 
 
+@pytest.mark.fault("root, and a prefix (or a directory above it) that another user owns or may write to",
+                   "exit 4 unless `--shared-prefix`")
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root installs into other users' prefixes")
 def test_root_refuses_a_prefix_another_user_owns_or_may_write(run_file: Path, jail: Jail, tmp_path: Path) -> None:
     other = tmp_path / "other"
@@ -99,6 +122,8 @@ def test_root_refuses_a_prefix_another_user_owns_or_may_write(run_file: Path, ja
     assert (shared / "current").is_symlink()
 
 
+@pytest.mark.fault("HOME unset (non-root), a prefix with a newline",
+                   "exit 2 with one line")
 def test_odd_environments_and_prefixes_get_one_line(run_file: Path, jail: Jail, tmp_path: Path) -> None:
     proc = jail.run(["env", "-u", "HOME", "sh", str(run_file), "-y", "--python", target_python()], check=False)
     if os.geteuid() != 0:  # root's default prefix is /opt/NAME and needs no HOME
@@ -108,6 +133,8 @@ def test_odd_environments_and_prefixes_get_one_line(run_file: Path, jail: Jail, 
     assert not (tmp_path / "a\nb").exists()
 
 
+@pytest.mark.fault("`--link-bin` over another program's link",
+                   "refused; the link stays")
 def test_link_bin_does_not_replace_another_programs_link(run_file: Path, jail: Jail, tmp_path: Path) -> None:
     links = tmp_path / "usr-local-bin"
     links.mkdir()

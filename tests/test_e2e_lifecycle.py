@@ -59,6 +59,47 @@ def test_upgrade_rollback_and_reactivation(releases: dict[str, Path], jail: Jail
     assert active_version(jail, prefix) == "2.0.0"
 
 
+def site_file(prefix: Path, release: str, rel: str) -> Path:
+    return next((prefix / "releases").glob(f"{release}-*/.venv/lib/python3*/site-packages/{rel}"))
+
+
+def test_an_upgrade_reuses_what_the_prefix_holds_and_prune_drops_it(releases: dict[str, Path], jail: Jail,
+                                                                     tmp_path: Path) -> None:
+    """Issue 16, item 4: unchanged wheels are neither written nor unpacked again; the releases share
+    their files (hard links through the prefix's uv cache); pruning a release drops what only it used."""
+    prefix = tmp_path / "opt"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python())
+    store = prefix / ".airgap-installer" / "wheels"
+    alpha_wheel = next(store.glob("alpha-*.whl"))
+    written_at = alpha_wheel.stat().st_mtime_ns
+    out = install(jail, releases["2.0.0"], prefix, "--python", target_python()).stdout
+    assert "reused 3 wheels the prefix already holds, wrote 2" in out  # alpha, beta, devtool; gamma, tiny
+    assert alpha_wheel.stat().st_mtime_ns == written_at  # not written again
+    one, two = site_file(prefix, "1.0.0", "alpha/__init__.py"), site_file(prefix, "2.0.0", "alpha/__init__.py")
+    assert one.stat().st_ino == two.stat().st_ino  # one file on disk for both releases
+    wheelhouse = next((prefix / "releases").glob("2.0.0-*/.airgap/wheelhouse"))
+    assert (wheelhouse / alpha_wheel.name).stat().st_ino == alpha_wheel.stat().st_ino
+    uvs = {p.stat().st_ino for p in (prefix / "releases").glob("*/.airgap/bin/uv")}
+    assert len(uvs) == 1  # one uv binary on disk for both releases
+    assert not list((prefix / ".airgap-installer").glob("run.*")), "scratch space must be cleaned"
+    assert active_version(jail, prefix) == "2.0.0"
+    cache = prefix / ".airgap-installer" / "uv-cache"
+    assert list(cache.rglob("tiny-1.0.0.dist-info"))
+    # A stored wheel that changed on disk is not reused: the payload's copy replaces it.
+    beta_wheel = next(store.glob("beta-*.whl"))
+    beta_wheel.unlink()
+    beta_wheel.write_bytes(b"not the wheel")
+    out = install(jail, releases["3.0.0"], prefix, "--python", target_python(), "--keep", "2").stdout
+    assert "reused 3 wheels the prefix already holds, wrote 2" in out  # alpha, gamma, devtool; beta, tiny
+    assert active_version(jail, prefix) == "3.0.0"
+    # 1.0.0 was pruned: its project wheel left the store, and its unpacked files left uv's cache.
+    assert not list(store.glob("tiny-1.0.0-*.whl")) and list(store.glob("tiny-3.0.0-*.whl"))
+    assert not list(cache.rglob("tiny-1.0.0.dist-info")) and list(cache.rglob("tiny-3.0.0.dist-info"))
+    assert "tiny ok" in jail.run([str(prefix / "bin" / "tiny")]).stdout
+    jail.run([str(prefix / "bin" / "tiny-rollback")])
+    assert active_version(jail, prefix) == "2.0.0"
+
+
 def test_old_releases_are_pruned_beyond_keep(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
     prefix = tmp_path / "opt"
     for version in ("1.0.0", "2.0.0", "3.0.0"):
@@ -69,6 +110,8 @@ def test_old_releases_are_pruned_beyond_keep(releases: dict[str, Path], jail: Ja
     assert active_version(jail, prefix) == "2.0.0"
 
 
+@pytest.mark.fault("killed (SIGKILL) at four points of an upgrade",
+                   "`current` is the old or the new release, complete; a rerun finishes")
 @pytest.mark.parametrize("delay", [0.15, 0.4, 0.8, 1.5])
 def test_sigkill_during_upgrade_never_breaks_current(delay: float, releases: dict[str, Path], jail: Jail,
                                                     tmp_path: Path) -> None:
@@ -90,6 +133,8 @@ def test_sigkill_during_upgrade_never_breaks_current(delay: float, releases: dic
     assert not leftovers
 
 
+@pytest.mark.fault("two installs into one prefix at once",
+                   "the second waits for the first (a lock); both complete")
 def test_concurrent_installs_do_not_corrupt_the_prefix(releases: dict[str, Path], jail: Jail,
                                                        tmp_path: Path) -> None:
     prefix = tmp_path / "opt"
@@ -103,6 +148,8 @@ def test_concurrent_installs_do_not_corrupt_the_prefix(releases: dict[str, Path]
         assert (prefix / "releases" / name / ".airgap" / "complete").is_file()
 
 
+@pytest.mark.fault("a disk too small for the release",
+                   "exit 1 up front, nothing written")
 def test_full_disk_is_refused_up_front(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
     prefix = tmp_path / "small"
     prefix.mkdir()
@@ -114,6 +161,8 @@ def test_full_disk_is_refused_up_front(releases: dict[str, Path], jail: Jail, tm
     assert "releases" not in listing and "current" not in listing
 
 
+@pytest.mark.fault("read-only and noexec prefixes",
+                   "one line each (exit 1, exit 4), nothing half-made")
 def test_read_only_and_noexec_prefixes(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
     readonly, noexec = tmp_path / "ro", tmp_path / "noexec"
     readonly.mkdir()
@@ -156,6 +205,10 @@ def test_license_prompt_and_hooks(tiny_project: ProjectFactory, jail: Jail, tmp_
     (project / "LICENSE.txt").write_text("TINY LICENSE: be nice.\n")
     run_file = build(project, tmp_path / "tiny.run", "--python", PY)
     assert "TINY LICENSE" in jail.run(["sh", str(run_file), "--license"]).stdout
+    # What will run as the installing user is shown before anyone runs it.
+    hooks = next(line for line in jail.run(["sh", str(run_file), "--info"]).stdout.splitlines()
+                 if line.startswith("hooks:"))
+    assert "post-install: .venv/bin/python -c 'import alpha'" in hooks and "pre-install: echo pre" in hooks
     prefix = tmp_path / "opt"
     proc = install(jail, run_file, prefix, "--python", target_python(), check=False)
     assert proc.returncode == 2 and "--accept" in proc.stderr and not prefix.exists()
@@ -163,6 +216,8 @@ def test_license_prompt_and_hooks(tiny_project: ProjectFactory, jail: Jail, tmp_
     assert (prefix / "hooks.log").read_text().split() == ["pre", "post"]
 
 
+@pytest.mark.fault("a post-install hook that fails",
+                   "exit 1; the previous release stays; the log is kept")
 def test_failing_hook_keeps_the_previous_release(releases: dict[str, Path], tiny_project: ProjectFactory,
                                                  jail: Jail, tmp_path: Path) -> None:
     prefix = tmp_path / "opt"
@@ -178,6 +233,8 @@ def test_failing_hook_keeps_the_previous_release(releases: dict[str, Path], tiny
     assert [n.split("-")[0] for n in release_names(prefix)] == ["1.0.0"]
 
 
+@pytest.mark.fault("a disk that fills up mid-install",
+                   "exit 1 with a space hint; the previous release stays")
 def test_disk_filling_up_mid_install_keeps_the_previous_release(releases: dict[str, Path],
                                                                 tiny_project: ProjectFactory, jail: Jail,
                                                                 tmp_path: Path) -> None:

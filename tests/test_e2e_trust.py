@@ -37,6 +37,8 @@ def keys(tmp_path: Path) -> dict[str, Path]:
     return {"key": release, "pub": release_pub, "allowed": allowed, "other": other, "other_pub": other_pub}
 
 
+@pytest.mark.fault("a file signed by another key, unsigned, a bad signature, a replayed older version",
+                   "exit 3 before anything is written; a prefix remembers whom it trusts")
 def test_signed_install_and_every_refusal(tiny_project: ProjectFactory, keys: dict[str, Path], jail: Jail,
                                           tmp_path: Path, builder_cache: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,6 +127,8 @@ def test_the_sbom_lists_exactly_what_the_file_carries(tmp_path: Path, jail: Jail
     assert again.with_name("again.run.cdx.json").read_text() == beside  # reproducible, like the file
 
 
+@pytest.mark.fault("a missing or corrupt part of a split file",
+                   "the part is named; nothing written")
 def test_parts_under_a_size_install_as_one_file(tiny_project: ProjectFactory, keys: dict[str, Path], jail: Jail,
                                                 tmp_path: Path, builder_cache: Path) -> None:
     # Issue 16, item 3: a file cut for a FAT32 stick or a transfer station's limit; signed as a whole.

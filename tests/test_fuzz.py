@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,10 +38,12 @@ GOOD: dict[str, Any] = {
     "macos_min": None, "requires_python": "", "uv_version": "0.13.9", "uv_wheel": "uv.whl", "bundled_python": None,
     "tool_version": "0.1.0", "build_date": None, "scripts": [], "project_dir": ".", "script": None,
     "modified_files": [], "default_groups": None, "sync_args": [], "pin_variants": [], "direct_urls": [],
-    "packages": [], "local_packages": [], "hooks": {},
+    "packages": [], "local_packages": [], "hooks": {}, "base": None,
 }
 
 
+@pytest.mark.fault("any bytes as a manifest (fuzzed)",
+                   "its own one-line error, never a traceback")
 @given(st.binary(max_size=2000))
 def test_manifest_reader_on_any_bytes(data: bytes) -> None:
     with contextlib.suppress(ManifestError):
@@ -56,6 +59,8 @@ def test_manifest_reader_on_any_value_of_any_key(key: str, value: Any) -> None:
     assert Manifest.from_json(manifest.to_json()) == manifest  # what it accepts, it reads back the same
 
 
+@pytest.mark.fault("any bytes behind a valid-looking header (fuzzed)",
+                   "`inspect`/`verify` answer with one line, never a traceback")
 @given(st.binary(max_size=4000))
 def test_header_parser_on_any_bytes(tmp_path_factory: Any, data: bytes) -> None:
     path = Path(tmp_path_factory.mktemp("fuzz")) / "x.run"
@@ -64,6 +69,8 @@ def test_header_parser_on_any_bytes(tmp_path_factory: Any, data: bytes) -> None:
         inspect_file(path, verify=True)
 
 
+@pytest.mark.fault("any payload member names (fuzzed)",
+                   "refused or accepted by one check, never a traceback")
 @given(st.lists(st.tuples(st.text(min_size=1, max_size=30), st.binary(max_size=200)), max_size=6))
 def test_payload_check_on_any_member_names(members: list[tuple[str, bytes]]) -> None:
     buf = io.BytesIO()

@@ -90,3 +90,23 @@ def test_rendered_header_passes_shellcheck(tmp_path: Path) -> None:
     script.write_bytes(rendered())
     proc = subprocess.run([exe, "--shell=sh", "--severity=warning", str(script)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+SHELLS = [("dash",), ("bash", "--posix"), ("busybox", "sh")]
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda s: s[0])
+def test_json_str_escapes_what_json_needs(shell: tuple[str, ...]) -> None:
+    """The header's own JSON strings (issue 20): quotes, backslashes and control bytes, in each shell."""
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed here")
+    import json
+    import re
+
+    text = header.template_text()
+    function = re.search(r"^json_str\(\) \{.*?^\}\n", text, re.M | re.S)
+    assert function is not None
+    value = 'a "quoted" \\ path\twith\nnewline, \x01 and é'
+    proc = subprocess.run([*shell, "-c", function.group(0) + 'json_str "$1"', "sh", value], capture_output=True,
+                          check=True)
+    assert json.loads(proc.stdout.decode()) == value

@@ -36,6 +36,8 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "local_packages": [{"name": "pathdep", "version": "1.0", "path": "../pathdep", "editable": True,
                             "wheel": "pathdep-1.0-py3-none-any.whl", "cache_keys": None}],
         "hooks": {"post-install": ".venv/bin/demo --selftest"},
+        "base": {"name": "demo", "version": "1.2.2", "release": "1.2.2-0123456789ab",
+                 "uv_wheel": "uv-0.13.9-py3-none-manylinux_2_17_x86_64.whl", "reused": ["six.whl"]},
     }
 
 
@@ -85,13 +87,19 @@ def broken(real: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     ("name", "demo; rm -rf /", "is not allowed"),
     ("script", "../x.py", "is not allowed"),
     ("hooks", {"pre-upgrade": "x"}, "hooks.pre-upgrade"),
+    ("base.reused", ["../../etc/passwd"], "base.reused entry '../../etc/passwd' is not allowed"),
+    ("base.release", "../x", "base.release '../x' is not allowed"),
 ])
+@pytest.mark.fault("unknown, missing or mistyped manifest keys, a newer format",
+                   "one line naming the key")
 def test_every_bad_value_is_named(real: dict[str, Any], path: str, value: Any, says: str) -> None:
     with pytest.raises(ManifestError) as err:
         Manifest.from_dict(broken(real, path, value))
     assert says in str(err.value)
 
 
+@pytest.mark.fault("a manifest bomb, not JSON, a list",
+                   "one line; 16 MB cap")
 def test_not_json_a_bomb_and_a_list_are_refused() -> None:
     for data, says in ((b"{", "not valid JSON"), (b"[" * 100000 + b"]" * 100000, "not valid JSON"),
                        (b" " * (17 * 1024 * 1024), "more than a manifest can be"), (b"[]", "JSON object")):
@@ -100,6 +108,8 @@ def test_not_json_a_bomb_and_a_list_are_refused() -> None:
         assert says in str(err.value)
 
 
+@pytest.mark.fault("a manifest value that would leave the release or reach a shell (`../`, `/abs`, newline, `$(...)`)",
+                   "exit 3 before anything is written; the builder refuses to write such a file")
 def test_the_runtime_refuses_a_hostile_manifest_before_writing(real: dict[str, Any], tmp_path: Path) -> None:
     crafted = tmp_path / "crafted.run"
     with zipfile.ZipFile(crafted, "w") as zf:
@@ -117,6 +127,8 @@ def test_the_runtime_refuses_a_hostile_manifest_before_writing(real: dict[str, A
     ([("/abs", b"x")], "never writes"),
     ([("bomb.bin", b"\0" * (64 << 20))], "would unpack to"),
 ])
+@pytest.mark.fault("crafted payload members: named twice, escaping (`../`, `/abs`), a deflate bomb",
+                   "refused before the first file is written, also by `--extract` (exit 3)")
 def test_the_runtime_refuses_a_crafted_payload_before_writing(members: list[tuple[str, bytes]], says: str,
                                                               tmp_path: Path) -> None:
     import warnings

@@ -108,6 +108,8 @@ def test_git_tracked_directories_named_like_build_output_travel(tmp_path: Path) 
     assert not any(n.startswith(".git/") for n in names)
 
 
+@pytest.mark.fault("(build host) a symlink out of the project, or to a file git ignores",
+                   "the build refuses it with one line")
 def test_symlinks_travel_only_as_files_of_the_project(tmp_path: Path) -> None:
     # Issue 14, item 10: a link out of the project, or to a file git ignores, would carry a secret along.
     import subprocess
@@ -133,6 +135,8 @@ def test_symlinks_travel_only_as_files_of_the_project(tmp_path: Path) -> None:
         project_files(project)
 
 
+@pytest.mark.fault("(build host) a file name that is not UTF-8",
+                   "the build refuses it")
 def test_a_file_name_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")

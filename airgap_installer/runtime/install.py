@@ -5,8 +5,9 @@ Layout (DESIGN.md):
     PREFIX/bin/<script>                            launchers that resolve through `current`
     PREFIX/current -> releases/<version>-<sha12>   switched by renaming a symlink
     PREFIX/releases/<id>/                          the project: pyproject.toml, uv.lock, uv.toml, .venv
-    PREFIX/releases/<id>/[<project dir>/].airgap/  wheelhouse, pins, manifest, uv, install.log, uv-cache,
-                                                   airgap_runtime (this code, for airgap-sync)
+    PREFIX/releases/<id>/[<project dir>/].airgap/  wheelhouse (hard links into the store), pins, manifest,
+                                                   uv, install.log, airgap_runtime (for airgap-sync)
+    PREFIX/.airgap-installer/wheels, uv-cache      the store: each wheel once, unpacked once (store.py)
     PREFIX/.airgap-installer/failed-<id>.log       the log of an install that failed
 A release is built in place (venvs are not relocatable) and marked complete last; a failed build is
 removed, so `current` only ever points at a complete release.
@@ -28,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import uvrecords, winlayout
+from . import status, store, uvrecords, winlayout
 from .layout import COMPLETE, STATE, activate, clean_stale_scratch, project_path, prune
-from .manifest import Manifest, ManifestError
+from .manifest import Manifest, ManifestError, member_for
+from .result import Result
 
 WINDOWS = sys.platform == "win32"  # the same runtime; winlayout.py holds what differs there
 if sys.platform == "win32":  # spelled out so that type checkers see which branch holds
@@ -142,6 +144,10 @@ def remember_signers(prefix: Path, trust: Trust) -> None:
         fd = os.open(record, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+
+
+class BaseMissing(InstallError):
+    """A delta file whose base release is not in the prefix (exit 4): refused before anything is written."""
 
 
 class PayloadError(InstallError):
@@ -308,7 +314,7 @@ def run_hook(name: str, manifest: Manifest, release: Path, project: Path, env: d
 
 
 def build_project_env(manifest: Manifest, project: Path, uv_bin: str, python: str, pins: list[str],
-                      env: dict[str, str], progress: Progress, log: IO[str]) -> None:
+                      env: dict[str, str], progress: Progress, log: IO[str], prefix: Path) -> None:
     """The project's .venv: the pins from the wheelhouse (the local packages' wheels too), recorded as uv
     records its own installs, then `uv sync --locked` as a check that changes nothing."""
     meta = project / ".airgap"
@@ -320,7 +326,9 @@ def build_project_env(manifest: Manifest, project: Path, uv_bin: str, python: st
     venv_python = str(project / ".venv" / ("Scripts/python.exe" if WINDOWS else "bin/python"))
     if pins:
         progress.step(f"installing {len(pins)} locked packages from the wheelhouse")
-        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(meta / "wheelhouse"),
+        # The store's path, not the release's links to it: uv's cache knows wheels by this directory.
+        wheels = meta / "wheelhouse" if WINDOWS else store.store_dir(prefix)
+        run([uv_bin, "pip", "install", "--offline", "--no-index", "--find-links", str(wheels),
              "--python", venv_python, "--no-deps", "--require-hashes", "-r", str(meta / "pins.txt")],
             cwd=project, env=env, log=log)
     record_sources(project)
@@ -344,65 +352,121 @@ def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: 
 
 
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Path, python: str,
-                  scratch: Path, progress: Progress, log: IO[str]) -> None:
+                  scratch: Path, progress: Progress, log: IO[str], available: dict[str, Path] | None = None,
+                  target: str | None = None) -> None:
     project = release / project_path(manifest)
     meta = project / ".airgap"
     progress.step("extracting the project and its wheelhouse")
     extract_prefix(zf, "project/", release)
-    extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
-    (meta / "wheelhouse").mkdir(parents=True, exist_ok=True)  # uv.toml's find-links names it, even empty
-    _extract_member(zf, zf.getinfo("manifest.json"), meta / "manifest.json")
+    if target is not None:  # a fat file: the files that differ for this target
+        extract_prefix(zf, f"targets/{target}/project/", release)
+    prefix = release.parent.parent
+    # Each wheel once per prefix: what an earlier release brought is reused (sha256-checked), not written.
+    if WINDOWS:  # no shared store there yet (the active release is renamed, not linked): the release's own
+        extract_prefix(zf, "wheelhouse/", meta / "wheelhouse")
+        (meta / "wheelhouse").mkdir(parents=True, exist_ok=True)  # uv.toml's find-links names it, even empty
+        reused, written = 0, 0
+    else:
+        reused, written = store.stock(zf, store.store_dir(prefix), store.expected_hashes(manifest),
+                                      meta / "wheelhouse", available,
+                                      only=store.wheels_of(manifest) if target is not None else None)
+    if reused:
+        progress.step(f"reused {reused} wheels the prefix already holds, wrote {written}")
+    _extract_member(zf, zf.getinfo(member_for(target)), meta / "manifest.json")
     extract_prefix(zf, "airgap_runtime/", meta / "airgap_runtime")  # for PREFIX/bin/airgap-sync
     pins = manifest.pins_for(tuple(sys.version_info[:3]))  # the header runs us with the target's Python
     if pins is None:
         raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, sys.version_info[:3]))}",
                            hint="rebuild for this interpreter")
     (meta / "pins.txt").write_text("".join(line + "\n" for line in pins))
-    (meta / "bin").mkdir(parents=True, exist_ok=True)
-    uv_bin = str(meta / "bin" / ("uv.exe" if WINDOWS else "uv"))
-    try:
-        os.replace(uv, uv_bin)  # the header carved it inside PREFIX: same filesystem
-    except OSError:
-        shutil.copy2(uv, uv_bin)
-    os.chmod(uv_bin, 0o755)
-    # uv unpacks each wheel into its cache and hard-links the files into the venv. That cache stays
-    # with the release (no data of its own, only directory entries: ~2% of the venv on ext4) and goes
-    # when the release goes: deleting its 76,000 entries took 1.9 s of a 16 s install of 281 packages.
-    env = clean_env(scratch, meta / "uv-cache")
+    if WINDOWS:  # the release is renamed into PREFIX\\current whole: it keeps its own uv and cache
+        (meta / "bin").mkdir(parents=True, exist_ok=True)
+        uv_bin = str(meta / "bin" / "uv.exe")
+        try:
+            os.replace(uv, uv_bin)  # the bootstrap carved it inside PREFIX: same filesystem
+        except OSError:
+            shutil.copy2(uv, uv_bin)
+        env = clean_env(scratch, meta / "uv-cache")
+    else:
+        store.place_uv(prefix, uv, meta / "bin" / "uv")
+        uv_bin = str(meta / "bin" / "uv")
+        # uv unpacks each wheel into its cache and hard-links the files into the venv. The cache is the
+        # prefix's (store.py): a wheel an earlier release unpacked is linked, not unpacked again. A script's
+        # environment lives in its release's own cache (uv keeps it there).
+        env = clean_env(scratch, meta / "uv-cache" if manifest.script else store.cache_dir(prefix))
     run_hook("pre-install", manifest, release, project, env, progress, log)
     if manifest.script:
         build_script_env(manifest.script, project, uv_bin, python, env, progress, log)
     else:
-        build_project_env(manifest, project, uv_bin, python, pins, env, progress, log)
+        build_project_env(manifest, project, uv_bin, python, pins, env, progress, log, prefix)
     run_hook("post-install", manifest, release, project, env, progress, log)
     (meta / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
 
-def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
-            keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust()) -> int:
-    prefix = prefix.resolve()
+def read_checked(run_file: Path, target: str | None = None) -> Manifest:
+    """The manifest of a payload whose members are all ones the builder writes; nothing is written.
+    `target`: the target a fat file's header picked on this host."""
     with zipfile.ZipFile(run_file) as zf:
         check_members(zf)  # refused before anything is written
-        manifest = Manifest.from_json(zf.read("manifest.json"))
-    check_downgrade(prefix.resolve(), manifest, trust)
+        try:
+            return Manifest.from_json(zf.read(member_for(target)))
+        except KeyError:
+            raise ManifestError(f"the payload has no {member_for(target)}") from None
+
+
+def find_base(prefix: Path, manifest: Manifest) -> dict[str, Path]:
+    """A delta file's reused wheels, found in the prefix and checked (read only); BaseMissing when absent."""
+    if manifest.base is None:
+        return {}
+    try:
+        return store.find_reused(prefix, manifest)
+    except LookupError as exc:
+        raise BaseMissing(str(exc), hint=f"install {manifest.base.describe()} first, or use the full installer "
+                          f"of {manifest.name} {manifest.version}") from exc
+
+
+def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha256: str, quiet: bool,
+            keep: int = 3, link_bin: Path | None = None, trust: Trust = Trust(), target: str | None = None) -> Result:
+    prefix = prefix.resolve()
+    manifest = read_checked(run_file, target)
+    check_downgrade(prefix, manifest, trust)
+    available = find_base(prefix, manifest)
     with zipfile.ZipFile(run_file) as zf, prefix_lock(prefix):
-        release_id = f"{manifest.version}-{payload_sha256[:12]}"
+        plan = status.plan(prefix, manifest, payload_sha256, link_bin)  # under the lock: another may have run
+        release_id = plan.release
         release = prefix / "releases" / release_id
         meta = release / project_path(manifest) / ".airgap"
+
+        def result(action: str, changed: bool = True) -> Result:
+            done = status.Plan(action, release_id, plan.previous)
+            return Result(changed, action, release_id, plan.previous, manifest.version, str(prefix), 0,
+                          status.message(done, manifest, prefix, dry_run=False))
+
+        if plan.action == "unchanged":
+            # Nothing is rewritten: not the release, not `current`, not the launchers. Only a prefix's
+            # first signed install records whom it trusts.
+            trusted = trust.remember is not None and not (prefix / STATE / "trusted_signers").exists()
+            remember_signers(prefix, trust)
+            done = result("unchanged", changed=trusted)
+            Progress(quiet).step(done.message)
+            return done
         clean_stale_scratch(prefix)
         if WINDOWS and winlayout.active_id(prefix) == release_id:
             winlayout.activate(prefix, release_id, manifest, python)
+            done = result("unchanged", changed=False)
             Progress(quiet).step(f"{manifest.name} {release_id} is already installed and active")
-            return 0
-        if (meta / COMPLETE).is_file() and WINDOWS:
+            return done
+        if WINDOWS and (meta / COMPLETE).is_file():
             winlayout.activate(prefix, release_id, manifest, python)
+            done = result("activated")
             Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
-            return 0
-        if (meta / COMPLETE).is_file():
+            return done
+        if plan.action == "activated":
             activate(prefix, release_id, manifest, link_bin)
             remember_signers(prefix, trust)
-            Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
-            return 0
+            done = result("activated")
+            Progress(quiet).step(done.message)
+            return done
         if release.exists():
             shutil.rmtree(release)  # left half-made by an interrupted install
         scratch = prefix / STATE / f"run.{os.getpid()}"
@@ -411,7 +475,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             progress = Progress(quiet, log, terminal=sys.stdout if sys.stdout.isatty() else None)
             try:
                 try:
-                    build_release(zf, release, manifest, uv, python, scratch, progress, log)
+                    build_release(zf, release, manifest, uv, python, scratch, progress, log, available, target)
                 except BaseException as exc:
                     # Keep the log (a rename: it needs no space), then remove the half-made release.
                     kept = prefix / STATE / f"failed-{release_id}.log"
@@ -429,15 +493,22 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                     activate(prefix, release_id, manifest, link_bin)
                 remember_signers(prefix, trust)
                 progress.step(f"installed {manifest.name} {manifest.version} into {prefix}")
-                for old in (winlayout.prune_releases if WINDOWS else prune)(prefix, keep):
+                removed = (winlayout.prune_releases if WINDOWS else prune)(prefix, keep)
+                for old in removed:
                     progress.step(f"removed old release {old}")
+                if removed and not WINDOWS:
+                    uv_now = str(release / project_path(manifest) / ".airgap" / "bin" / "uv")
+                    dropped = store.sweep(prefix, uv_now, clean_env(scratch, store.cache_dir(prefix)))
+                    shutil.rmtree(scratch, ignore_errors=True)
+                    if dropped:
+                        progress.step(f"dropped {len(dropped)} wheels no release uses")
             finally:
                 progress.close()  # ends the live line before anything else is printed
         if not quiet:
             script = manifest.scripts[0] if manifest.scripts else "python"
             current, uv_path = prefix / "current" / project_path(manifest), prefix / "bin" / "uv"
             print(f"run it with: cd {current} && {uv_path} run {script}")
-    return 0
+    return result(plan.action)
 
 
 def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: str) -> None:

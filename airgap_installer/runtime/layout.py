@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -73,23 +74,53 @@ exec {uv} sync "$@"
 """
 
 
+RESULT_SH = """\
+JSON=0 DRY=0
+for a in "$@"; do
+    case "$a" in --json) JSON=1 ;; --dry-run) DRY=1 ;; *) echo "$ME: error: unknown option: $a" >&2; exit 2 ;; esac
+done
+id_of() {{ r=${{1#releases/}}; printf '%s' "${{r%%/*}}"; }}
+js() {{ if [ -n "$1" ]; then printf '"%s"' "$1"; else printf null; fi; }}  # release ids need no escaping
+result() {{ # changed action release previous exit_code message: one line (runtime/result.py) or text
+    if [ "$5" != 0 ]; then echo "$ME: error: $6" >&2; fi
+    if [ "$JSON" = 1 ]; then
+        v=$3; [ -n "$v" ] || v=$4
+        printf '{{"changed": %s, "action": "%s", "release": %s, "previous": %s, "version": %s, "prefix": %s, \
+"exit_code": %s, "message": "%s", "hint": "", "dry_run": %s}}\\n' "$1" "$2" "$(js "$3")" "$(js "$4")" \
+            "$(js "${{v%-*}}")" {prefix_json} "$5" "$6" "$([ "$DRY" = 1 ] && echo true || echo false)"
+    elif [ "$5" = 0 ]; then echo "{name}: $6"; fi
+    exit "$5"
+}}
+"""
+
+
+def _result_sh(prefix: Path, name: str) -> str:
+    """The option loop and the result line shared by the rollback and uninstall helpers. Release ids are
+    "<version>-<sha12>" (manifest.py allows no quote or backslash in either); the prefix is escaped here."""
+    return RESULT_SH.format(prefix_json=_quote(json.dumps(str(prefix))), name=name)
+
+
 def rollback_helper(prefix: Path, name: str) -> str:
     return f"""#!/bin/sh
 # {MARK}: make the release that was active before the current one active again.
+# --json: print the result as one JSON line; --dry-run: say what it would do and change nothing.
 set -eu
 P={_quote(prefix)}
+ME={_quote(name + "-rollback")}
+{_result_sh(prefix, name)}
 prev=$(cat "$P/{STATE}/previous" 2>/dev/null || true)
+cur=$(readlink "$P/current" 2>/dev/null || true)
 if [ -z "$prev" ] || [ ! -f "$P/$prev/.airgap/{COMPLETE}" ]; then
-    echo "{name}-rollback: error: there is no previous complete release to go back to" >&2
-    exit 1
+    result false failed "" "$(id_of "$cur")" 1 "there is no previous complete release to go back to"
 fi
-cur=$(readlink "$P/current")
+new=$(id_of "$prev") old=$(id_of "$cur")
+if [ "$DRY" = 1 ]; then result true rolled-back "$new" "$old" 0 "would make $new active again; nothing written"; fi
 # An atomic switch: rename a new symlink over `current` (portable, unlike mv -T / mv -h).
 "$P/$prev/.venv/bin/python" -I -c 'import os, sys
 os.symlink(sys.argv[1], sys.argv[2] + ".rollback")
 os.replace(sys.argv[2] + ".rollback", sys.argv[2])' "$prev" "$P/current"
 printf '%s\\n' "$cur" > "$P/{STATE}/previous"
-echo "{name}: $prev is active again (it was $cur)"
+result true rolled-back "$new" "$old" 0 "$new is active again (it was $old)"
 """
 
 
@@ -97,8 +128,13 @@ def uninstall_helper(prefix: Path, name: str) -> str:
     return f"""#!/bin/sh
 # {MARK}: remove what the installer created in this prefix, and nothing else. Files other programs
 # or users put into the prefix stay, and so does the prefix itself if anything is left in it.
+# --json: print the result as one JSON line; --dry-run: say what it would do and change nothing.
 set -eu
 P={_quote(prefix)}
+ME={_quote(name + "-uninstall")}
+{_result_sh(prefix, name)}
+cur=$(id_of "$(readlink "$P/current" 2>/dev/null || true)")
+if [ "$DRY" = 1 ]; then result true uninstalled "" "$cur" 0 "would uninstall $cur from $P; nothing written"; fi
 if [ -f "$P/{STATE}/linked" ]; then
     while IFS= read -r link; do
         if [ -L "$link" ]; then case "$(readlink "$link")" in "$P"/bin/*) rm -f "$link" ;; esac; fi
@@ -113,7 +149,7 @@ rm -rf "$P/releases" "$P/python" "$P/{STATE}"
 rm -f "$P/current"
 rmdir "$P/bin" 2>/dev/null || true
 rmdir "$P" 2>/dev/null || true
-echo "{name}: uninstalled from $P"
+result true uninstalled "" "$cur" 0 "uninstalled from $P"
 """
 
 

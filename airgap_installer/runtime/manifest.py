@@ -154,6 +154,36 @@ class PackageEntry:
                    _get(t, "file", where, str, optional=True))
 
 
+_WHEEL = re.compile(r"[A-Za-z0-9._+!-]+\.whl")
+
+
+@dataclass(frozen=True)
+class Base:
+    """A delta installer's base: the release it upgrades, whose wheels it does not carry (issue 16)."""
+
+    name: str
+    version: str
+    release: str | None  # the base release's id (<version>-<sha12>) when built from its .run file
+    uv_wheel: str  # the base's uv: a delta carries none when it is the same
+    reused: tuple[str, ...]  # the wheel files the prefix must hold (sha256 in the pins)
+
+    @classmethod
+    def read(cls, t: dict[str, Any], where: str) -> Base:
+        _known(t, ("name", "version", "release", "uv_wheel", "reused"), where)
+        reused = _strings(t, "reused", where) or ()
+        for name in reused:
+            _match(_WHEEL, name, f"{where}reused entry")
+        release = _get(t, "release", where, str, optional=True)
+        if release is not None:
+            _match(_VERSION, release, f"{where}release")
+        return cls(_match(_NAME, _get(t, "name", where, str), f"{where}name"),
+                   _match(_VERSION, _get(t, "version", where, str), f"{where}version"), release,
+                   _get(t, "uv_wheel", where, str), reused)
+
+    def describe(self) -> str:
+        return f"{self.name} {self.release or self.version}"
+
+
 @dataclass(frozen=True)
 class Manifest:
     format: int
@@ -181,6 +211,7 @@ class Manifest:
     packages: tuple[PackageEntry, ...]
     local_packages: tuple[LocalPackage, ...]
     hooks: dict[str, str]  # pre-install / post-install sh commands
+    base: Base | None = None  # a delta installer's base release; None: the file carries every wheel
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -247,6 +278,7 @@ class Manifest:
             packages=_items(t, "packages", "", PackageEntry.read),
             local_packages=local_packages,
             hooks=dict(hooks),
+            base=Base.read(base, "base.") if (base := _get(t, "base", "", dict, optional=True)) else None,
         )
 
     def pins_for(self, version: tuple[int, ...]) -> list[str] | None:
@@ -257,3 +289,16 @@ class Manifest:
             if first <= version and (last is None or version <= last):
                 return list(variant.pins)
         return None
+
+
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def member_for(target: str | None) -> str:
+    """The payload member holding the manifest: `manifest.json`, or in a file for several targets (a fat
+    file) `targets/<slug>/manifest.json` for the target the header picked on this host."""
+    if target is None:
+        return "manifest.json"
+    if not _SLUG.fullmatch(target):
+        raise ManifestError(f"target {target!r} is not a target name")
+    return f"targets/{target}/manifest.json"

@@ -11,8 +11,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .install import PayloadError, _extract_member, _safe_target, check_members
-from .manifest import Manifest
+from .install import InstallError, PayloadError, _extract_member, _safe_target, check_members
+from .manifest import Manifest, member_for
 from .uvrecords import normalize
 
 
@@ -20,9 +20,12 @@ def _toml_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def export(zf: zipfile.ZipFile, dest: Path) -> None:
+def export(zf: zipfile.ZipFile, dest: Path, target: str | None = None) -> None:
     check_members(zf)
-    manifest = Manifest.from_json(zf.read("manifest.json"))
+    manifest = Manifest.from_json(zf.read(member_for(target)))
+    if manifest.base is not None:
+        raise InstallError(f"this delta installer carries only the wheels {manifest.base.describe()} lacks",
+                           hint="write the wheelhouse from the full installer of this version")
     pins = manifest.pins_for(tuple(sys.version_info[:3])) or (
         list(manifest.pin_variants[-1].pins) if manifest.pin_variants else [])
     wheels = {info.filename.split("/", 1)[1]: info for info in zf.infolist()
