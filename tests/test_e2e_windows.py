@@ -79,10 +79,10 @@ def _project(root: Path, version: str) -> Path:
 
 @pytest.fixture(scope="module")
 def installers(wine: WineHost, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PureWindowsPath]:
-    """windemo 1.0 and 1.1, built once for the module and put into C:\\dist."""
+    """windemo 1.0, 1.1 and 1.2, built once for the module and put into C:\\dist."""
     work = tmp_path_factory.mktemp("windemo")
     made = {}
-    for version in ("1.0", "1.1"):
+    for version in ("1.0", "1.1", "1.2"):
         project = _project(work / f"windemo-{version}", version)
         out = build(project, work / f"windemo-{version}.cmd", "--python", "3.13", "--python-platform", "windows")
         dest = wine.host_path(DIST / out.name)
@@ -187,6 +187,11 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
     switched = install(wine, installers["1.1"], prefix)
     assert "is already installed; it is active again" in switched.stdout
     assert "windemo 1.1 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    # --keep counts PREFIX\current: with --keep 2, releases\ keeps only the one before it (1.1); 1.0 goes.
+    pruned = install(wine, installers["1.2"], prefix, "--keep", "2")
+    assert re.search(r"removed old release 1\.0-[0-9a-f]{12}", pruned.stdout), pruned.stdout
+    assert [p.name.split("-")[0] for p in (host / "releases").iterdir()] == ["1.1"]
+    assert "windemo 1.2 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
     out = wine.cmd(rf"call {prefix}\bin\windemo-uninstall.cmd").stdout
     assert f"uninstalled from {prefix}" in out
     # Every file goes, the helper itself too (on its last line); Wine's cmd.exe holds the running batch file
