@@ -76,6 +76,8 @@ echo.  --quiet        print only errors
 echo.  --check        verify every byte of this file and exit
 echo.  --info         print what this installer contains and exit
 echo.  --list         list the payload's files and exit
+echo.  --extract DIR  extract the payload into DIR and exit
+echo.  --wheelhouse DIR  write the wheels, a pylock.toml and a requirements.txt into DIR and exit
 echo.
 echo.Exit codes: 0 ok, 1 install failed (the previous release stays active), 2 usage, 3 corrupt,
 echo.truncated or appended file, 4 this host cannot run it (no CPython @@PYTHON@@ found).

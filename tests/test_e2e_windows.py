@@ -134,6 +134,15 @@ def test_check_info_list_need_no_prefix(wine: WineHost, installers: dict[str, Pu
     assert "--prefix DIR" in usage and r"%LOCALAPPDATA%\Programs\windemo" in usage
     listing = wine.cmd(f"call {installers['1.0']} --list --python {PYTHON}").stdout
     assert "bin/uv.exe" in listing and re.search(r"wheelhouse/pydantic_core-.*-cp313-cp313-win_amd64\.whl", listing)
+    # The wheels for other tools: uv.exe installs them into a venv from the pylock.toml, offline.
+    out = wine.cmd(f"call {installers['1.0']} --wheelhouse C:\\wh --python {PYTHON}", "if errorlevel 1 exit /b 1",
+                   f"call {installers['1.0']} --extract C:\\ex --python {PYTHON}", "if errorlevel 1 exit /b 1",
+                   rf"C:\ex\bin\uv.exe venv --offline --python {PYTHON} C:\wv 2>&1",
+                   r"C:\ex\bin\uv.exe pip install --offline --python C:\wv\Scripts\python.exe"
+                   r" -r C:\wh\pylock.toml 2>&1",
+                   r"C:\wv\Scripts\python.exe -c " '"import pydantic_core; print(pydantic_core.__version__)"').stdout
+    assert "wrote the wheelhouse" in out and "extracted into C:\\ex" in out
+    assert re.search(r"\n\d+\.\d+\.\d+\r?\n", out), out
 
 
 def test_python_found_on_path_and_a_prefix_with_spaces(wine: WineHost, installers: dict[str, PureWindowsPath]

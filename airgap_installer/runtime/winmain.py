@@ -50,6 +50,9 @@ def _parser(name: str) -> argparse.ArgumentParser:
     what.add_argument("--check", action="store_true", help="verify the file's sha256 and exit")
     what.add_argument("--info", action="store_true", help="print what this installer contains and exit")
     what.add_argument("--list", action="store_true", help="list the payload's files and exit")
+    what.add_argument("--extract", metavar="DIR", help="check the file, extract its payload into DIR and exit")
+    what.add_argument("--wheelhouse", metavar="DIR",
+                      help="check the file, write its wheels with a pylock.toml and a requirements.txt into DIR")
     return parser
 
 
@@ -204,6 +207,10 @@ def run(args: argparse.Namespace, self_path: Path) -> int:
     if args.info:
         print(info(manifest, boot.payload_sha256))
         return 0
+    if args.extract or args.wheelhouse:
+        from .main import main as runtime_main  # what the sh installer's --extract/--wheelhouse run
+
+        return runtime_main(["extract", args.extract] if args.extract else ["wheelhouse", args.wheelhouse])
     if args.check:
         print(f"{self_path}: OK ({manifest.name} {manifest.version} for {manifest.target}, payload sha256 "
               f"{boot.payload_sha256})")
