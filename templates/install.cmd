@@ -73,6 +73,8 @@ echo.  -y, --yes      do not ask for confirmation
 echo.  --python PATH  the CPython @@PYTHON@@ (64-bit) to install with (default: py -@@PYTHON@@, else python on PATH)
 echo.  --keep N       keep N releases for rollback (default: 3)
 echo.  --quiet        print only errors
+echo.  --accept       accept the project's license without asking (read it with --license)
+echo.  --sbom         print the CycloneDX SBOM and exit
 echo.  --check        verify every byte of this file and exit
 echo.  --info         print what this installer contains and exit
 echo.  --list         list the payload's files and exit

@@ -20,6 +20,7 @@ from pathlib import Path, PureWindowsPath
 import pytest
 
 from airgap_installer.uvbin import builder_uv
+from tests.conftest import ProjectFactory
 from tests.helpers import build, write
 from tests.jail import Jail
 from tests.test_e2e_kinds import workspace  # noqa: F401 (the fixture: every kind of dependency)
@@ -290,3 +291,24 @@ def test_bundled_python(wine: WineHost, tmp_path: Path) -> None:
                          rf"{prefix}\bin\uv.exe run windemo")
     assert "Would make no changes" in out_run and "windemo 1.0 win32 42 compiled" in out_run
     assert "windemo 1.0 win32" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout
+
+
+def test_a_license_is_accepted_before_anything_is_written(wine: WineHost, tiny_project: ProjectFactory,
+                                                          tmp_path: Path) -> None:
+    """As the sh installer: --license shows it; not accepted, exit 2 and nothing written; --accept installs."""
+    project = tiny_project(extra_toml='\n[tool.airgap-installer]\nlicense = "EULA.txt"\n')
+    (project / "EULA.txt").write_text("Use it only in the lab.\n")
+    out = build(project, tmp_path / "tiny-eula.cmd", "--python", "3.13", "--python-platform", "windows")
+    installer = DIST / "tiny-eula.cmd"
+    wine.host_path(installer).parent.mkdir(parents=True, exist_ok=True)
+    wine.host_path(installer).write_bytes(out.read_bytes())
+    prefix = PureWindowsPath(r"C:\apps\eula")
+    assert "Use it only in the lab." in wine.cmd(f"call {installer} --license --python {PYTHON}").stdout
+    refused = install(wine, installer, prefix, check=False)
+    # stdin is NUL, which Windows (and Wine) report as a character device, a "terminal": the installer shows
+    # the license, asks, reads end-of-file and refuses.
+    assert refused.returncode == 2 and "the license was not accepted" in refused.stderr
+    assert "Use it only in the lab." in refused.stdout
+    assert not wine.host_path(prefix).exists()
+    accepted = install(wine, installer, prefix, "--accept", then=(rf"{prefix}\bin\uv.exe run tiny",))
+    assert "tiny ok alpha=1.0 beta=1.0" in accepted.stdout
