@@ -213,6 +213,23 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
     assert not (host / "current").exists() and not (host / "releases").exists()
 
 
+def test_the_users_uv_config_is_not_read_by_the_install(wine: WineHost,
+                                                        installers: dict[str, PureWindowsPath]) -> None:
+    """uv on Windows reads %APPDATA%\\uv\\uv.toml (XDG_CONFIG_HOME does not hide it there): the install must
+    not. A broken one would fail every uv call that reads it."""
+    user_config = wine.host_path(PureWindowsPath(r"C:\users")) / "root" / "AppData" / "Roaming" / "uv" / "uv.toml"
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    user_config.write_text("this is not toml = = =\n")
+    try:
+        prefix = PureWindowsPath(r"C:\apps\userconfig")
+        proc = install(wine, installers["1.0"], prefix, check=False)
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        said = wine.cmd(f"cd /d {prefix}\\current", rf"{prefix}\bin\uv.exe run windemo 2>&1", check=False)
+        assert "Failed to parse" in said.stdout and "AppData" in said.stdout  # the user's own uv calls read it
+    finally:
+        user_config.unlink()
+
+
 def test_damaged_file_is_refused_with_nothing_written(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
     good = wine.host_path(installers["1.0"])
     data = bytearray(good.read_bytes())
