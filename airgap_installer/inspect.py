@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,13 @@ def read_header(path: Path) -> dict[str, Any]:
 
 
 def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            bundle = f.read(4) == b"PK\x03\x04"  # a plain zip: a Windows bundle (.run and .cmd start with text)
+    except OSError:
+        bundle = False  # read_header says why
+    if bundle:
+        return _inspect_bundle(path, verify=verify)
     fields = read_header(path)
     size = path.stat().st_size
     expected = fields["payload_offset"] + fields["payload_size"]
@@ -103,6 +111,22 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
     targets = [{"target": m.target, "python": m.python, "libc_min": m.libc_min, "macos_min": m.macos_min}
                for m in manifests] if len(manifests) > 1 else []
     return {**manifest.to_dict(), **fields, **({"targets": targets} if targets else {})}
+
+
+def _inspect_bundle(path: Path, *, verify: bool) -> dict[str, Any]:
+    """A Windows bundle (.zip: install.cmd, the .cmd installer, python/): the installer inside is what counts."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            inner = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".cmd")
+                     and not n.endswith("/install.cmd")]
+            if len(inner) != 1:
+                raise InstallerFileError(f"{path} is a zip, but not an airgap-installer bundle")
+            with tempfile.TemporaryDirectory(prefix="airgap-inspect-") as tmp:
+                extracted = Path(tmp) / Path(inner[0]).name
+                extracted.write_bytes(zf.read(inner[0]))
+                return {**inspect_file(extracted, verify=verify), "bundle_member": inner[0]}
+    except zipfile.BadZipFile as exc:
+        raise InstallerFileError(f"{path}: not a readable zip ({exc})") from exc
 
 
 def read_sbom(path: Path) -> str:

@@ -37,6 +37,7 @@ from airgap_installer.target import Target
 from airgap_installer.uvbin import locate_uv_binary
 
 ZERO_SHA256 = "0" * 64
+LICENSE = "license.txt"
 WINDOWS_MAIN = b"from airgap_runtime.winmain import main\nraise SystemExit(main())\n"
 _WORD = re.compile(r"[A-Za-z0-9._+-]+")  # what a `rem` line and an echo may hold unescaped
 
@@ -114,6 +115,8 @@ def write_cmd_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
                            compress_size=uv_binary.compress_size, file_size=uv_binary.file_size, mode=0o755,
                            align=0)
             zw.add_bytes(SBOM, sbom)
+            if fields.license_text:  # shown and accepted before anything is written (winmain.accept_license)
+                zw.add_bytes(LICENSE, fields.license_text.encode("utf-8"))
             for name, data in runtime_files():
                 zw.add_bytes(name, WINDOWS_MAIN if name == "__main__.py" else data)
             zw.add_bytes("manifest.json", manifest.to_json().encode())

@@ -73,9 +73,13 @@ echo.  -y, --yes      do not ask for confirmation
 echo.  --python PATH  the CPython @@PYTHON@@ (64-bit) to install with (default: py -@@PYTHON@@, else python on PATH)
 echo.  --keep N       keep N releases for rollback (default: 3)
 echo.  --quiet        print only errors
+echo.  --accept       accept the project's license without asking (read it with --license)
+echo.  --sbom         print the CycloneDX SBOM and exit
 echo.  --check        verify every byte of this file and exit
 echo.  --info         print what this installer contains and exit
 echo.  --list         list the payload's files and exit
+echo.  --extract DIR  extract the payload into DIR and exit
+echo.  --wheelhouse DIR  write the wheels, a pylock.toml and a requirements.txt into DIR and exit
 echo.
 echo.Exit codes: 0 ok, 1 install failed (the previous release stays active), 2 usage, 3 corrupt,
 echo.truncated or appended file, 4 this host cannot run it (no CPython @@PYTHON@@ found).

@@ -20,6 +20,7 @@ from pathlib import Path, PureWindowsPath
 import pytest
 
 from airgap_installer.uvbin import builder_uv
+from tests.conftest import ProjectFactory
 from tests.helpers import build, write
 from tests.jail import Jail
 from tests.test_e2e_kinds import workspace  # noqa: F401 (the fixture: every kind of dependency)
@@ -79,10 +80,10 @@ def _project(root: Path, version: str) -> Path:
 
 @pytest.fixture(scope="module")
 def installers(wine: WineHost, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PureWindowsPath]:
-    """windemo 1.0 and 1.1, built once for the module and put into C:\\dist."""
+    """windemo 1.0, 1.1 and 1.2, built once for the module and put into C:\\dist."""
     work = tmp_path_factory.mktemp("windemo")
     made = {}
-    for version in ("1.0", "1.1"):
+    for version in ("1.0", "1.1", "1.2"):
         project = _project(work / f"windemo-{version}", version)
         out = build(project, work / f"windemo-{version}.cmd", "--python", "3.13", "--python-platform", "windows")
         dest = wine.host_path(DIST / out.name)
@@ -93,9 +94,12 @@ def installers(wine: WineHost, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 def install(wine: WineHost, installer: PureWindowsPath, prefix: PureWindowsPath, *args: str,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-    # Last and without `call`: under Wine 8 a `call`ed batch's `exit /b N` reaches the caller as 1.
-    return wine.cmd(f"{installer} --prefix {prefix} -y --python {PYTHON} {' '.join(args)}", check=check)
+            check: bool = True, then: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Install; `then`: more lines in PREFIX\\current in the same Wine start (each costs ~2.5 s)."""
+    line = f"{installer} --prefix {prefix} -y --python {PYTHON} {' '.join(args)}"
+    if not then:  # last and without `call`: under Wine 8 a `call`ed batch's `exit /b N` reaches the caller as 1
+        return wine.cmd(line, check=check)
+    return wine.cmd(f"call {line}", "if errorlevel 1 exit /b 1", f"cd /d {prefix}\\current", *then, check=check)
 
 
 def in_current(wine: WineHost, prefix: PureWindowsPath, *lines: str) -> str:
@@ -108,12 +112,12 @@ def test_install_then_plain_uv_run_works_offline(wine: WineHost, installers: dic
     proc = install(wine, installers["1.0"], prefix)
     assert "installed windemo 1.0" in proc.stdout
     assert rf"cd {prefix}\current && {prefix}\bin\uv run windemo" in proc.stdout
+    # A fresh cmd.exe, as a user's: no environment variables set.
     out = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
-                     rf"{prefix}\bin\uv.exe run windemo a b")
+                     rf"{prefix}\bin\uv.exe run windemo a b", rf"call {prefix}\bin\windemo.cmd x")
     assert "Would make no changes" in out
     assert "windemo 1.0 win32 42 compiled ['a', 'b']" in out
-    launcher = wine.cmd(rf"call {prefix}\bin\windemo.cmd x").stdout
-    assert "windemo 1.0 win32 42 compiled ['x']" in launcher
+    assert "windemo 1.0 win32 42 compiled ['x']" in out
     host = wine.host_path(prefix)
     assert (host / "bin" / "uv.exe").is_file() and (host / "current" / "uv.toml").is_file()
     assert not list(host.glob("releases/*")), "the active release lives in current, not in releases"
@@ -131,6 +135,15 @@ def test_check_info_list_need_no_prefix(wine: WineHost, installers: dict[str, Pu
     assert "--prefix DIR" in usage and r"%LOCALAPPDATA%\Programs\windemo" in usage
     listing = wine.cmd(f"call {installers['1.0']} --list --python {PYTHON}").stdout
     assert "bin/uv.exe" in listing and re.search(r"wheelhouse/pydantic_core-.*-cp313-cp313-win_amd64\.whl", listing)
+    # The wheels for other tools: uv.exe installs them into a venv from the pylock.toml, offline.
+    out = wine.cmd(f"call {installers['1.0']} --wheelhouse C:\\wh --python {PYTHON}", "if errorlevel 1 exit /b 1",
+                   f"call {installers['1.0']} --extract C:\\ex --python {PYTHON}", "if errorlevel 1 exit /b 1",
+                   rf"C:\ex\bin\uv.exe venv --offline --python {PYTHON} C:\wv 2>&1",
+                   r"C:\ex\bin\uv.exe pip install --offline --python C:\wv\Scripts\python.exe"
+                   r" -r C:\wh\pylock.toml 2>&1",
+                   r"C:\wv\Scripts\python.exe -c " '"import pydantic_core; print(pydantic_core.__version__)"').stdout
+    assert "wrote the wheelhouse" in out and "extracted into C:\\ex" in out
+    assert re.search(r"\n\d+\.\d+\.\d+\r?\n", out), out
 
 
 def test_python_found_on_path_and_a_prefix_with_spaces(wine: WineHost, installers: dict[str, PureWindowsPath]
@@ -164,16 +177,16 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
     prefix = PureWindowsPath(r"C:\apps\cycle")
     host = wine.host_path(prefix)
     install(wine, installers["1.0"], prefix)
-    proc = install(wine, installers["1.1"], prefix)
+    proc = install(wine, installers["1.1"], prefix, then=(rf"{prefix}\bin\uv.exe run windemo",))
     assert "installed windemo 1.1" in proc.stdout
-    assert "windemo 1.1 win32 42" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    assert "windemo 1.1 win32 42" in proc.stdout
     assert len(list((host / "releases").iterdir())) == 1  # 1.0, kept for rollback
-    out = wine.cmd(rf"call {prefix}\bin\windemo-rollback.cmd").stdout
+    out = wine.cmd(rf"call {prefix}\bin\windemo-rollback.cmd", "if errorlevel 1 exit /b 1",
+                   rf"cd /d {prefix}\current", rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+                   rf"{prefix}\bin\uv.exe run windemo", rf"call {prefix}\bin\windemo.cmd launcher").stdout
     assert re.search(r"1\.0-[0-9a-f]{12} is active again \(it was 1\.1-[0-9a-f]{12}\)", out)
-    out = in_current(wine, prefix, rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
-                     rf"{prefix}\bin\uv.exe run windemo")
     assert "Would make no changes" in out and "windemo 1.0 win32 42" in out
-    assert "windemo 1.0" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout
+    assert "windemo 1.0 win32 42 compiled ['launcher']" in out
     again = install(wine, installers["1.0"], prefix)
     assert "already installed and active" in again.stdout
     # A command prompt whose current directory is in PREFIX\current keeps Windows from renaming it: the
@@ -184,15 +197,37 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
     assert held.returncode == 1, (held.stdout, held.stderr)
     assert "a command prompt whose current directory is in it" in held.stderr
     assert "windemo 1.0 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
-    switched = install(wine, installers["1.1"], prefix)
+    switched = install(wine, installers["1.1"], prefix, then=(rf"{prefix}\bin\uv.exe run windemo",))
     assert "is already installed; it is active again" in switched.stdout
-    assert "windemo 1.1 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
+    assert "windemo 1.1 win32" in switched.stdout
+    # --keep counts PREFIX\current: with --keep 2, releases\ keeps only the one before it (1.1); 1.0 goes.
+    pruned = install(wine, installers["1.2"], prefix, "--keep", "2", then=(rf"{prefix}\bin\uv.exe run windemo",))
+    assert re.search(r"removed old release 1\.0-[0-9a-f]{12}", pruned.stdout), pruned.stdout
+    assert [p.name.split("-")[0] for p in (host / "releases").iterdir()] == ["1.1"]
+    assert "windemo 1.2 win32" in pruned.stdout
     out = wine.cmd(rf"call {prefix}\bin\windemo-uninstall.cmd").stdout
     assert f"uninstalled from {prefix}" in out
     # Every file goes, the helper itself too (on its last line); Wine's cmd.exe holds the running batch file
     # until it exits, so the then empty PREFIX\bin and PREFIX stay.
     assert not [p for p in host.rglob("*") if not p.is_dir()], list(host.rglob("*"))
     assert not (host / "current").exists() and not (host / "releases").exists()
+
+
+def test_the_users_uv_config_is_not_read_by_the_install(wine: WineHost,
+                                                        installers: dict[str, PureWindowsPath]) -> None:
+    """uv on Windows reads %APPDATA%\\uv\\uv.toml (XDG_CONFIG_HOME does not hide it there): the install must
+    not. A broken one would fail every uv call that reads it."""
+    user_config = wine.host_path(PureWindowsPath(r"C:\users")) / "root" / "AppData" / "Roaming" / "uv" / "uv.toml"
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    user_config.write_text("this is not toml = = =\n")
+    try:
+        prefix = PureWindowsPath(r"C:\apps\userconfig")
+        proc = install(wine, installers["1.0"], prefix, check=False)
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        said = wine.cmd(f"cd /d {prefix}\\current", rf"{prefix}\bin\uv.exe run windemo 2>&1", check=False)
+        assert "Failed to parse" in said.stdout and "AppData" in said.stdout  # the user's own uv calls read it
+    finally:
+        user_config.unlink()
 
 
 def test_damaged_file_is_refused_with_nothing_written(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
@@ -242,11 +277,11 @@ def test_every_source_kind(wine: WineHost, workspace: Path, tmp_path: Path) -> N
     assert "member cli ok" in member.stdout
     # Plain `uv sync --no-dev` removes the dev group; uv would fetch it back from the lock's URLs. airgap-sync
     # puts the bundled wheels back and records the git, URL and local packages again, offline.
-    removed = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe sync --no-dev 2>&1")
-    assert "- iniconfig" in removed.stdout
-    wine.cmd(rf"{prefix}\bin\airgap-sync.cmd")
-    again = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
+    again = wine.cmd(f"cd /d {project}", rf"{prefix}\bin\uv.exe sync --no-dev 2>&1",
+                     rf"call {prefix}\bin\airgap-sync.cmd", "if errorlevel 1 exit /b 1",
+                     rf"{prefix}\bin\uv.exe sync --locked --dry-run 2>&1",
                      rf"{prefix}\bin\uv.exe run python -c " '"import iniconfig; print(3 + 3)"')
+    assert "- iniconfig" in again.stdout  # removed by the plain sync
     assert "Would make no changes" in again.stdout and "\n6\n" in again.stdout.replace("\r", "")
 
 
@@ -273,3 +308,24 @@ def test_bundled_python(wine: WineHost, tmp_path: Path) -> None:
                          rf"{prefix}\bin\uv.exe run windemo")
     assert "Would make no changes" in out_run and "windemo 1.0 win32 42 compiled" in out_run
     assert "windemo 1.0 win32" in wine.cmd(rf"call {prefix}\bin\windemo.cmd").stdout
+
+
+def test_a_license_is_accepted_before_anything_is_written(wine: WineHost, tiny_project: ProjectFactory,
+                                                          tmp_path: Path) -> None:
+    """As the sh installer: --license shows it; not accepted, exit 2 and nothing written; --accept installs."""
+    project = tiny_project(extra_toml='\n[tool.airgap-installer]\nlicense = "EULA.txt"\n')
+    (project / "EULA.txt").write_text("Use it only in the lab.\n")
+    out = build(project, tmp_path / "tiny-eula.cmd", "--python", "3.13", "--python-platform", "windows")
+    installer = DIST / "tiny-eula.cmd"
+    wine.host_path(installer).parent.mkdir(parents=True, exist_ok=True)
+    wine.host_path(installer).write_bytes(out.read_bytes())
+    prefix = PureWindowsPath(r"C:\apps\eula")
+    assert "Use it only in the lab." in wine.cmd(f"call {installer} --license --python {PYTHON}").stdout
+    refused = install(wine, installer, prefix, check=False)
+    # stdin is NUL, which Windows (and Wine) report as a character device, a "terminal": the installer shows
+    # the license, asks, reads end-of-file and refuses.
+    assert refused.returncode == 2 and "the license was not accepted" in refused.stderr
+    assert "Use it only in the lab." in refused.stdout
+    assert not wine.host_path(prefix).exists()
+    accepted = install(wine, installer, prefix, "--accept", then=(rf"{prefix}\bin\uv.exe run tiny",))
+    assert "tiny ok alpha=1.0 beta=1.0" in accepted.stdout

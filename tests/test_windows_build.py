@@ -138,6 +138,7 @@ def test_a_bundled_python_makes_a_zip_with_install_cmd_the_installer_and_the_int
     assert inner.startswith(b"@echo off\r\n")
     manifest = zipfile.ZipFile(io.BytesIO(inner)).read("manifest.json")
     assert b'"bundled_python": "cpython-3.13.2-windows-x86_64-none"' in manifest
+    assert main(["verify", str(a)]) == 0 and main(["inspect", str(a)]) == 0  # the installer inside is checked
     wrong = tmp_path / "python-3.12.9-embed-amd64.zip"
     wrong.write_bytes(fake.read_bytes())
     assert main(["build", str(project), "-o", str(tmp_path / "c.zip"), *WIN, "--python-archive", str(wrong)]) != 0

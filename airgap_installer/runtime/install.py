@@ -254,6 +254,8 @@ def clean_env(scratch: Path, cache: Path) -> dict[str, str]:
         XDG_CONFIG_HOME=str(config),  # hides the host user's uv.toml
         PYTHONDONTWRITEBYTECODE="1",
     )
+    if WINDOWS:  # uv reads %APPDATA%\\uv\\uv.toml there, whatever XDG_CONFIG_HOME says
+        env["APPDATA"] = str(config)
     return env
 
 

@@ -46,10 +46,16 @@ def _parser(name: str) -> argparse.ArgumentParser:
                         help=argparse.SUPPRESS)  # install.cmd of a bundle: this interpreter goes into PREFIX\\python
     parser.add_argument("--keep", type=int, default=3, help="keep N releases for rollback (default: 3)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--accept", action="store_true", help="accept the project's license without asking")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--check", action="store_true", help="verify the file's sha256 and exit")
     what.add_argument("--info", action="store_true", help="print what this installer contains and exit")
     what.add_argument("--list", action="store_true", help="list the payload's files and exit")
+    what.add_argument("--license", action="store_true", help="print the license to accept and exit")
+    what.add_argument("--sbom", action="store_true", help="print the CycloneDX SBOM and exit")
+    what.add_argument("--extract", metavar="DIR", help="check the file, extract its payload into DIR and exit")
+    what.add_argument("--wheelhouse", metavar="DIR",
+                      help="check the file, write its wheels with a pylock.toml and a requirements.txt into DIR")
     return parser
 
 
@@ -138,13 +144,35 @@ def info(manifest: Manifest, payload_sha256: str) -> str:
     return "\n".join(lines)
 
 
+LICENSE = "license.txt"  # winfile.LICENSE
+
+
+def accept_license(zf: zipfile.ZipFile, manifest: Manifest, accepted: bool) -> None:
+    """As the sh installer: a project's license is shown and accepted (or --accept) before anything is written."""
+    if accepted or LICENSE not in zf.namelist():
+        return
+    if not sys.stdin or not sys.stdin.isatty():
+        raise Refused(2, f"{manifest.name} comes with a license that must be accepted",
+                      "read it with --license, then pass --accept")
+    print(zf.read(LICENSE).decode("utf-8", errors="replace"))
+    try:
+        answer = input("Do you accept the license terms? [yes/no] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() != "yes":
+        raise Refused(2, "the license was not accepted")
+
+
 def confirm(manifest: Manifest, prefix: Path) -> None:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise Refused(2, "not installing without confirmation (stdin is not a terminal)",
+                      "pass -y to install without asking")
     try:
         answer = input(f"Install {manifest.name} {manifest.version} into {prefix}? [y/N] ")
     except EOFError:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
-        raise Refused(1, "not confirmed; nothing was written", "pass -y to install without asking")
+        raise Refused(2, "cancelled; nothing was written")
 
 
 def carve_uv(zf: zipfile.ZipFile, work: Path) -> Path:
@@ -199,18 +227,31 @@ def run(args: argparse.Namespace, self_path: Path) -> int:
                 for entry in zf.infolist():
                     print(f"{entry.file_size:>12}  {entry.filename}")
                 return 0
+            if args.license or args.sbom:
+                name = LICENSE if args.license else "sbom.cdx.json"
+                if name not in zf.namelist():
+                    print(f"{manifest.name} sets no license to accept")
+                    return 0
+                sys.stdout.write(zf.read(name).decode("utf-8", errors="replace"))
+                return 0
+            if not (args.info or args.check or args.extract or args.wheelhouse):
+                check_host(manifest)
+                accept_license(zf, manifest, args.accept)
     except (OSError, KeyError, zipfile.BadZipFile, ManifestError) as exc:
         raise Refused(3, f"{self_path}: {exc}", "copy the installer again") from exc
     if args.info:
         print(info(manifest, boot.payload_sha256))
         return 0
+    if args.extract or args.wheelhouse:
+        from .main import main as runtime_main  # what the sh installer's --extract/--wheelhouse run
+
+        return runtime_main(["extract", args.extract] if args.extract else ["wheelhouse", args.wheelhouse])
     if args.check:
         print(f"{self_path}: OK ({manifest.name} {manifest.version} for {manifest.target}, payload sha256 "
               f"{boot.payload_sha256})")
         return 0
     if args.keep < 1:
         raise Refused(2, f"--keep takes a whole number of at least 1, not {args.keep}")
-    check_host(manifest)
     prefix = Path(os.path.abspath(args.prefix)) if args.prefix else default_prefix(manifest.name)
     if not args.yes:
         confirm(manifest, prefix)
