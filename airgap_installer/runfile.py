@@ -14,7 +14,15 @@ from importlib import resources
 from pathlib import Path
 
 from airgap_installer.cache import CHUNK, Cache
-from airgap_installer.header import HeaderFields, TargetLine, render, render_strict, shell_quote, template_text
+from airgap_installer.header import (
+    ZERO_SHA256,
+    HeaderFields,
+    TargetLine,
+    render,
+    render_strict,
+    shell_quote,
+    template_text,
+)
 from airgap_installer.interpreter import PythonArchive
 from airgap_installer.lock import Artifact
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
@@ -47,7 +55,7 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
     carved_names = (["bin/uv"] if carry_uv else []) + [SBOM] + ([fields.python_archive] if python else [])
 
     def fill(zw: ZipWriter) -> list[Member]:
-        carved = [_add_uv(zw, "bin/uv", cache, uv_wheel)] if carry_uv else []
+        carved = [add_uv(zw, "bin/uv", cache, uv_wheel)] if carry_uv else []
         carved.append(zw.add_bytes(SBOM, sbom))  # stored: `sh FILE.run --sbom` carves it
         if python:
             # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
@@ -56,8 +64,8 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
         for name, data in runtime_files():
             zw.add_bytes(name, data)
         zw.add_bytes("manifest.json", manifest.to_json().encode())
-        for rel, source in sorted(_project_files(tree).items()):
-            _add_project_file(zw, f"project/{rel}", source)
+        for rel, source in sorted(project_files(tree).items()):
+            add_project_file(zw, f"project/{rel}", source)
         for artifact in wheelhouse:
             zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
         return carved
@@ -68,28 +76,28 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
 Source = tuple[Path, int] | bytes  # a file of the tree (path, mode), or a generated file's bytes
 
 
-def _project_files(tree: Tree) -> dict[str, Source]:
+def project_files(tree: Tree) -> dict[str, Source]:
     generated = dict(tree.generated)
     files: dict[str, Source] = {rel: (path, mode) for rel, path, mode in tree.files if rel not in generated}
     files.update(generated)
     return files
 
 
-def _add_project_file(zw: ZipWriter, name: str, source: Source) -> None:
+def add_project_file(zw: ZipWriter, name: str, source: Source) -> None:
     if isinstance(source, bytes):
         zw.add_bytes(name, source)
     else:
         zw.add_file(name, source[0], source[1])
 
 
-def _add_uv(zw: ZipWriter, name: str, cache: Cache, uv_wheel: Artifact) -> Member:
+def add_uv(zw: ZipWriter, name: str, cache: Cache, uv_wheel: Artifact, align: int = ALIGN) -> Member:
     """The uv binary, its deflate stream copied from the uv wheel as is (the shell inflates it with gzip)."""
     uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
     with uv_binary.wheel.open("rb") as src:
         src.seek(uv_binary.data_offset)
         return zw.add_raw(name, src, method=uv_binary.method, crc=uv_binary.crc,
                           compress_size=uv_binary.compress_size, file_size=uv_binary.file_size, mode=0o755,
-                          align=ALIGN)
+                          align=align)
 
 
 def uv_member_name(uv_wheel: Artifact) -> str:
@@ -114,7 +122,7 @@ def write_fat_file(output: Path, targets: list[FatTarget], cache: Cache, epoch: 
         for artifact in wheelhouse:
             if wheels.setdefault(artifact.filename, artifact).sha256 != artifact.sha256:
                 raise ValueError(f"two targets ship different files named {artifact.filename}")
-    per_target = [_project_files(tree) for _, _, tree, _, _ in targets]
+    per_target = [project_files(tree) for _, _, tree, _, _ in targets]
     common = {rel: src for rel, src in per_target[0].items() if all(t.get(rel) == src for t in per_target[1:])}
     lines = tuple(TargetLine(manifest.target, f.target_os, f.target_machine,
                              "" if f.target_os == "macos" else f.target_libc, f.libc_min, f.python,
@@ -126,7 +134,7 @@ def write_fat_file(output: Path, targets: list[FatTarget], cache: Cache, epoch: 
     carved_names = [uv_member_name(uv) for uv in uvs.values()] + [SBOM]
 
     def fill(zw: ZipWriter) -> list[Member]:
-        carved = [_add_uv(zw, uv_member_name(uv), cache, uv) for _, uv in sorted(uvs.items())]
+        carved = [add_uv(zw, uv_member_name(uv), cache, uv) for _, uv in sorted(uvs.items())]
         carved.append(zw.add_bytes(SBOM, sbom))
         for name, data in runtime_files():
             zw.add_bytes(name, data)
@@ -134,9 +142,9 @@ def write_fat_file(output: Path, targets: list[FatTarget], cache: Cache, epoch: 
             zw.add_bytes(f"targets/{manifest.target}/manifest.json", manifest.to_json().encode())
             for rel, source in sorted(files.items()):
                 if rel not in common:
-                    _add_project_file(zw, f"targets/{manifest.target}/project/{rel}", source)
+                    add_project_file(zw, f"targets/{manifest.target}/project/{rel}", source)
         for rel, source in sorted(common.items()):
-            _add_project_file(zw, f"project/{rel}", source)
+            add_project_file(zw, f"project/{rel}", source)
         for _, artifact in sorted(wheels.items()):
             zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
         return carved
@@ -144,14 +152,17 @@ def write_fat_file(output: Path, targets: list[FatTarget], cache: Cache, epoch: 
     return _write(output, fields, carved_names, epoch, fill)
 
 
-def _write(output: Path, fields: HeaderFields, carved_names: list[str], epoch: int | None,
-           fill: Callable[[ZipWriter], list[Member]]) -> tuple[int, str]:
-    """The header (rendered once to learn its length, with placeholders for the carve table), the payload
-    streamed after it by `fill`, then the header again with the payload's offset, size and sha256 and the
-    sha256 of every byte; written to a temporary name and renamed over `output`."""
-    placeholder = [Member(name, 0, 0, 0, 0, DEFLATED, 0o644, "0" * 64) for name in carved_names]
-    header_len = len(render(fields, payload_offset=0, payload_size=0, payload_sha256="0" * 64,
-                            members=placeholder))
+Header = Callable[[int, int, str, list[Member], str], bytes]
+"""(payload offset, payload size, payload sha256, carved members, file sha256) -> the header's bytes."""
+
+
+def write_payload_file(output: Path, header: Header, placeholder: list[Member], epoch: int | None,
+                       fill: Callable[[ZipWriter], list[Member]], mode: int = 0o755) -> tuple[int, str]:
+    """The header (rendered once with `placeholder` carve entries to learn its length), the payload streamed
+    after it by `fill`, then the header again with the payload's offset, size and sha256 and the sha256
+    of every byte (the payload, then the header with that sha256 read as zeros); written to a temporary
+    name and renamed over `output`. The .run, fat and Windows files are all written here."""
+    header_len = len(header(0, 0, ZERO_SHA256, placeholder, ZERO_SHA256))
     fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
     tmp = Path(tmp_name)
     try:
@@ -160,23 +171,32 @@ def _write(output: Path, fields: HeaderFields, carved_names: list[str], epoch: i
             zw = ZipWriter(f, epoch)
             carved = fill(zw)
             zw.close()
-            values = {"payload_offset": header_len, "payload_size": zw.size, "payload_sha256": zw.sha256,
-                      "members": carved}
-            # One sha256 over every byte: the payload, then the header with that sha256 read as zeros.
             whole = zw.running_hash()
-            whole.update(render(fields, **values))  # type: ignore[arg-type]
-            header = render(fields, **values, file_sha256=whole.hexdigest())  # type: ignore[arg-type]
-            if len(header) != header_len:
+            whole.update(header(header_len, zw.size, zw.sha256, carved, ZERO_SHA256))
+            final = header(header_len, zw.size, zw.sha256, carved, whole.hexdigest())
+            if len(final) != header_len:
                 raise AssertionError("the header changed length when its fields were filled in")
             f.seek(0)
-            f.write(header)
+            f.write(final)
             size = header_len + zw.size
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, mode)
         os.replace(tmp, output)
     finally:
         if tmp.exists():
             tmp.unlink()
     return size, zw.sha256
+
+
+def _write(output: Path, fields: HeaderFields, carved_names: list[str], epoch: int | None,
+           fill: Callable[[ZipWriter], list[Member]]) -> tuple[int, str]:
+    """A file with the sh header (templates/header.sh)."""
+
+    def header(offset: int, size: int, sha256: str, members: list[Member], file_sha256: str) -> bytes:
+        return render(fields, payload_offset=offset, payload_size=size, payload_sha256=sha256, members=members,
+                      file_sha256=file_sha256)
+
+    placeholder = [Member(name, 0, 0, 0, 0, DEFLATED, 0o644, ZERO_SHA256) for name in carved_names]
+    return write_payload_file(output, header, placeholder, epoch, fill)
 
 
 def parse_size(text: str) -> int:

@@ -24,19 +24,17 @@ from pathlib import Path
 
 from airgap_installer.cache import Cache
 from airgap_installer.errors import TargetError, UsageError
-from airgap_installer.header import NUMBER_WIDTH, HeaderFields, number, render_strict, template_text
+from airgap_installer.header import NUMBER_WIDTH, ZERO_SHA256, HeaderFields, number, render_strict, template_text
 from airgap_installer.interpreter import PythonArchive
 from airgap_installer.lock import Artifact
-from airgap_installer.payload import ZipWriter
+from airgap_installer.payload import Member, ZipWriter
 from airgap_installer.request import BuildRequest
-from airgap_installer.runfile import SBOM, runtime_files
+from airgap_installer.runfile import SBOM, add_project_file, add_uv, project_files, runtime_files, write_payload_file
 from airgap_installer.runtime.manifest import Manifest
 from airgap_installer.runtime.winmain import info
 from airgap_installer.sources import Tree
 from airgap_installer.target import Target
-from airgap_installer.uvbin import locate_uv_binary
 
-ZERO_SHA256 = "0" * 64
 LICENSE = "license.txt"
 WINDOWS_MAIN = b"from airgap_runtime.winmain import main\nraise SystemExit(main())\n"
 _WORD = re.compile(r"[A-Za-z0-9._+-]+")  # what a `rem` line and an echo may hold unescaped
@@ -100,52 +98,26 @@ def render_bootstrap(fields: HeaderFields, *, payload_offset: int, payload_size:
 def write_cmd_file(output: Path, fields: HeaderFields, manifest: Manifest, tree: Tree, cache: Cache,
                    uv_wheel: Artifact, wheelhouse: list[Artifact], epoch: int | None, sbom: bytes) -> tuple[int, str]:
     """Write FILE.cmd (to a temporary name, renamed at the end); returns its size and the payload sha256."""
-    uv_binary = locate_uv_binary(cache.path(uv_wheel.sha256))
-    header_len = len(render_bootstrap(fields, payload_offset=0, payload_size=0, payload_sha256=ZERO_SHA256,
-                                      manifest=manifest))
-    fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w+b") as f:
-            f.write(b"\0" * header_len)
-            zw = ZipWriter(f, epoch)
-            with uv_binary.wheel.open("rb") as src:
-                src.seek(uv_binary.data_offset)
-                zw.add_raw("bin/uv.exe", src, method=uv_binary.method, crc=uv_binary.crc,
-                           compress_size=uv_binary.compress_size, file_size=uv_binary.file_size, mode=0o755,
-                           align=0)
-            zw.add_bytes(SBOM, sbom)
-            if fields.license_text:  # shown and accepted before anything is written (winmain.accept_license)
-                zw.add_bytes(LICENSE, fields.license_text.encode("utf-8"))
-            for name, data in runtime_files():
-                zw.add_bytes(name, WINDOWS_MAIN if name == "__main__.py" else data)
-            zw.add_bytes("manifest.json", manifest.to_json().encode())
-            generated = dict(tree.generated)
-            for rel, path, mode in tree.files:
-                if rel not in generated:
-                    zw.add_file(f"project/{rel}", path, mode)
-            for rel, data in sorted(generated.items()):
-                zw.add_bytes(f"project/{rel}", data)
-            for artifact in wheelhouse:
-                zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
-            zw.close()
-            values = {"payload_offset": header_len, "payload_size": zw.size, "payload_sha256": zw.sha256,
-                      "manifest": manifest}
-            # One sha256 over every byte: the payload, then the bootstrap with that sha256 read as zeros.
-            whole = zw.running_hash()
-            whole.update(render_bootstrap(fields, **values))  # type: ignore[arg-type]
-            header = render_bootstrap(fields, **values, file_sha256=whole.hexdigest())  # type: ignore[arg-type]
-            if len(header) != header_len:
-                raise AssertionError("the bootstrap changed length when its fields were filled in")
-            f.seek(0)
-            f.write(header)
-            size = header_len + zw.size
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return size, zw.sha256
+
+    def header(offset: int, size: int, sha256: str, _members: list[Member], file_sha256: str) -> bytes:
+        return render_bootstrap(fields, payload_offset=offset, payload_size=size, payload_sha256=sha256,
+                                file_sha256=file_sha256, manifest=manifest)
+
+    def fill(zw: ZipWriter) -> list[Member]:
+        add_uv(zw, "bin/uv.exe", cache, uv_wheel, align=0)  # Python reads it out of the zip: no carving
+        zw.add_bytes(SBOM, sbom)
+        if fields.license_text:  # shown and accepted before anything is written (winmain.accept_license)
+            zw.add_bytes(LICENSE, fields.license_text.encode("utf-8"))
+        for name, data in runtime_files():
+            zw.add_bytes(name, WINDOWS_MAIN if name == "__main__.py" else data)
+        zw.add_bytes("manifest.json", manifest.to_json().encode())
+        for rel, source in sorted(project_files(tree).items()):
+            add_project_file(zw, f"project/{rel}", source)
+        for artifact in wheelhouse:
+            zw.add_file(f"wheelhouse/{artifact.filename}", cache.path(artifact.sha256))
+        return []
+
+    return write_payload_file(output, header, [], epoch, fill, mode=0o644)
 
 
 _EMBED = re.compile(r"python-(?P<version>3\.\d+\.\d+)-embed-(?P<arch>amd64|arm64)\.zip")
