@@ -81,7 +81,8 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
             continue  # check_members refused escapes already; a subdirectory is not a wheel
         kept = store / name
         want = hashes.get(name)
-        if kept.is_file() and not kept.is_symlink() and want and file_sha256(kept) == want:
+        checked = available is not None and available.get(name) == kept  # find_reused hashed it just now
+        if kept.is_file() and not kept.is_symlink() and want and (checked or file_sha256(kept) == want):
             reused += 1
         elif name not in members and available and name in available:
             _link(available[name], kept)  # found in an older release's wheelhouse: into the store
