@@ -4,7 +4,8 @@ Why our own writer (about 150 lines) and not zipfile: we need (1) a member copie
 stream of the uv wheel (no recompression: 1.8 s saved per build), (2) 4096-aligned data for members
 the shell carves with dd, (3) one pass per file that computes its CRC-32 while copying (CRC is written
 after the data in a data descriptor), and (4) the whole payload's sha256 as it is written (the carved
-members also get their own, for the header's carve table).
+members also get their own, for the header's carve table), (5) small text members (the lock, the
+manifest, the runtime, the SBOM) deflated while wheels, already compressed, are stored.
 Readers (`unzip`, `python -m zipfile`, zipimport) all read it: offsets are absolute, like `zip -A`.
 """
 
@@ -25,6 +26,9 @@ _U32 = 0xFFFFFFFF
 _UTF8 = 0x800
 _DESCRIPTOR = 0x8
 _ALIGN_EXTRA_ID = 0xD935  # the id zipalign uses for padding
+# Members up to this size may be deflated; the runtime refuses a member over 16 MiB that unpacks to more
+# than 200x its stored size (a zip bomb), so nothing the builder deflates can look like one.
+DEFLATE_LIMIT = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -134,22 +138,38 @@ class ZipWriter:
         self._names.add(name)
         return name.encode("utf-8")
 
-    def add_bytes(self, name: str, data: bytes, mode: int = 0o644) -> Member:
+    def add_bytes(self, name: str, data: bytes, mode: int = 0o644, *, deflate: bool = True) -> Member:
+        """A small member from memory: deflated when that makes it smaller (text: the lock, the manifest,
+        the runtime, the SBOM), else stored. Deterministic: one zlib level, no timestamps in the stream."""
         raw = self._claim(name)
         header_offset = self._out.pos
         crc = zlib.crc32(data)
-        self._local_header(raw, _UTF8, STORED, crc, len(data), len(data), 0)
-        m = Member(name, self._out.pos, len(data), len(data), crc, STORED, mode, hashlib.sha256(data).hexdigest())
-        self._out.write(data)
+        stored, method = data, STORED
+        if deflate and len(data) <= DEFLATE_LIMIT:
+            packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+            packed = packer.compress(data) + packer.flush()
+            if len(packed) < len(data):
+                stored, method = packed, DEFLATED
+        self._local_header(raw, _UTF8, method, crc, len(stored), len(data), 0)
+        m = Member(name, self._out.pos, len(stored), len(data), crc, method, mode, hashlib.sha256(stored).hexdigest())
+        self._out.write(stored)
         self._central_entry(raw, _UTF8, m, header_offset)
         self.members.append(m)
         return m
 
-    def add_file(self, name: str, path: Path, mode: int = 0o644, align: int = 0, *, carved: bool = False) -> Member:
+    def add_file(self, name: str, path: Path, mode: int = 0o644, align: int = 0, *, carved: bool = False,
+                 deflate: bool = False) -> Member:
         """Copy a file in stored form, its CRC computed in the same pass (data descriptor). A member the
-        header carves gets its own sha256 for the carve table; the payload's sha256 covers the rest."""
-        raw = self._claim(name)
+        header carves gets its own sha256 for the carve table; the payload's sha256 covers the rest.
+        `deflate`: a project file up to DEFLATE_LIMIT is read whole and deflated when that helps (wheels,
+        already compressed, are always stored and streamed)."""
         size = path.stat().st_size
+        if deflate and size <= DEFLATE_LIMIT and not align:
+            data = path.read_bytes()
+            if len(data) != size:
+                raise OSError(f"{path} changed size while it was copied")
+            return self.add_bytes(name, data, mode)
+        raw = self._claim(name)
         header_offset = self._out.pos
         flags = _UTF8 | _DESCRIPTOR
         self._local_header(raw, flags, STORED, 0, size, size, align)

@@ -56,7 +56,7 @@ def write_run_file(output: Path, fields: HeaderFields, manifest: Manifest, tree:
 
     def fill(zw: ZipWriter) -> list[Member]:
         carved = [add_uv(zw, "bin/uv", cache, uv_wheel)] if carry_uv else []
-        carved.append(zw.add_bytes(SBOM, sbom))  # stored: `sh FILE.run --sbom` carves it
+        carved.append(zw.add_bytes(SBOM, sbom))  # deflated: `sh FILE.run --sbom` carves it through gzip
         if python:
             # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
             carved.append(zw.add_file(fields.python_archive, cache.path(python.artifact.sha256), align=ALIGN,
@@ -87,7 +87,7 @@ def add_project_file(zw: ZipWriter, name: str, source: Source) -> None:
     if isinstance(source, bytes):
         zw.add_bytes(name, source)
     else:
-        zw.add_file(name, source[0], source[1])
+        zw.add_file(name, source[0], source[1], deflate=True)
 
 
 def add_uv(zw: ZipWriter, name: str, cache: Cache, uv_wheel: Artifact, align: int = ALIGN) -> Member:

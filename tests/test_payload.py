@@ -79,3 +79,36 @@ def test_zip64_offsets_are_readable(tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as zf:
         assert zf.read("wheelhouse/a.whl") == b"w" * 10
         assert zf.getinfo("manifest.json").header_offset > 0xFFFFFFFF
+
+
+def test_text_members_are_deflated_wheels_and_big_files_stored(tmp_path: Path) -> None:
+    """Small text (the lock, the manifest, the runtime) is deflated; a wheel, an incompressible file and a
+    file over DEFLATE_LIMIT (which could look like a zip bomb to the runtime) are stored."""
+    from airgap_installer.payload import DEFLATE_LIMIT
+
+    lock = tmp_path / "uv.lock"
+    lock.write_text('[[package]]\nname = "x"\nversion = "1"\n' * 2000)
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(__import__("os").urandom(5000))
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"0," * (DEFLATE_LIMIT // 2 + 1))
+    wheel = tmp_path / "a.whl"
+    wheel.write_bytes(b"w" * 5000)
+    out = tmp_path / "p.run"
+    with out.open("wb") as f:
+        zw = ZipWriter(f)
+        zw.add_file("project/uv.lock", lock, deflate=True)
+        zw.add_file("project/noise.bin", noise, deflate=True)
+        zw.add_file("project/big.csv", big, deflate=True)
+        zw.add_file("wheelhouse/a.whl", wheel)
+        zw.add_bytes("manifest.json", b'{"packages": []}\n' * 100)
+        zw.close()
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        methods = {i.filename: i.compress_type for i in zf.infolist()}
+        assert methods == {"project/uv.lock": zipfile.ZIP_DEFLATED, "project/noise.bin": zipfile.ZIP_STORED,
+                           "project/big.csv": zipfile.ZIP_STORED, "wheelhouse/a.whl": zipfile.ZIP_STORED,
+                           "manifest.json": zipfile.ZIP_DEFLATED}
+        assert zf.read("project/uv.lock") == lock.read_bytes()
+        assert zf.getinfo("project/uv.lock").compress_size < lock.stat().st_size // 10
+    assert subprocess.run(["unzip", "-tq", str(out)], capture_output=True).returncode == 0
