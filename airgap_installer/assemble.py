@@ -294,7 +294,9 @@ def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: l
         delta_of=base.describe() if base else "",
         delta_note=f"reuses {len(base.reused)} of its {len(wheelhouse)} wheels" + ("" if carry_uv else " and its uv")
         if base else "",
-        uv_sha256="" if carry_uv else uv_binary_sha256(cache.path(uv_wheel.sha256)),
+        # The uv binary's sha256: an upgrade takes the prefix's copy of it, a delta without uv needs it.
+        uv_sha256="" if target.platform.os == "windows" else uv_binary_sha256(cache.path(uv_wheel.sha256),
+                                                                            cache.root / "uv-binary"),
         hooks="; ".join(f"{k}: {v}" for k, v in sorted(manifest.hooks.items())).replace("\n", "\\n"),
     )
     sbom_installs = origins(plan, installs)

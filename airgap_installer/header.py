@@ -107,7 +107,7 @@ class HeaderFields:
     hooks: str = ""  # the pre-/post-install commands, one line, shown by --info before anyone runs them
     delta_of: str = ""  # a delta file's base ("tiny 1.0.0-<sha12>"); "" for a full file
     delta_note: str = ""  # what a delta file reuses, for --info
-    uv_sha256: str = ""  # the uv binary's sha256: a delta file without uv finds the prefix's copy by it
+    uv_sha256: str = ""  # the uv binary's sha256: the prefix's copy is used when it has one
     uv_member: str = "bin/uv"  # the carved member holding this target's uv
     targets: tuple[TargetLine, ...] = ()  # a fat file's targets, in the order the header tries them
 

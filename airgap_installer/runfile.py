@@ -130,7 +130,8 @@ def write_fat_file(output: Path, targets: list[FatTarget], cache: Cache, epoch: 
                   for f, manifest, _, uv, _ in targets)
     first = targets[0][0]
     fields = replace(first, target=" + ".join(slugs), python="/".join(dict.fromkeys(f.python for f, *_ in targets)),
-                     uv_member=lines[0].uv_member, targets=lines, libc_min="", target_libc="")
+                     uv_member=lines[0].uv_member, targets=lines, libc_min="", target_libc="",
+                     uv_sha256="")  # each target has its own uv
     carved_names = [uv_member_name(uv) for uv in uvs.values()] + [SBOM]
 
     def fill(zw: ZipWriter) -> list[Member]:

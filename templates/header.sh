@@ -454,7 +454,13 @@ EOF
     if [ -n "$DELTA_OF" ]; then echo "delta of:        $DELTA_OF ($DELTA_NOTE; install it first)"; fi
 }
 
+kept_uv() { # the prefix's copy of this file's uv (one per sha256, runtime/store.py): no need to inflate ours
+    f="$PREFIX/.airgap-installer/uv.$UV_SHA256"
+    [ -n "$UV_SHA256" ] && [ -f "$f" ] && [ ! -L "$f" ] && [ "$(sha256_stream < "$f")" = "$UV_SHA256" ] && echo "$f"
+}
+
 base_uv() { # a delta file that carries no uv: the base release's copy, found by its sha256
+    kept_uv && return 0
     for f in "$PREFIX"/releases/*/.airgap/bin/uv "$PREFIX"/releases/*/*/.airgap/bin/uv; do
         [ -f "$f" ] && [ ! -L "$f" ] || continue
         if [ "$(sha256_stream < "$f")" = "$UV_SHA256" ]; then echo "$f"; return 0; fi
@@ -598,7 +604,8 @@ main() {
     trap 'rm -rf "$work"' EXIT
     trap 'rm -rf "$work"; exit 130' INT
     trap 'rm -rf "$work"; exit 143' TERM
-    if [ -n "${uv_from:-}" ]; then cp "$uv_from" "$work/uv"; else carve "$UV_MEMBER" "$work/uv"; fi
+    [ -n "${uv_from:-}" ] || uv_from=$(kept_uv) || true
+    if [ -n "$uv_from" ]; then cp "$uv_from" "$work/uv"; else carve "$UV_MEMBER" "$work/uv"; fi
     chmod 755 "$work/uv"
     "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \
         "choose a --prefix on a filesystem that allows executables"

@@ -100,6 +100,35 @@ def test_an_upgrade_reuses_what_the_prefix_holds_and_prune_drops_it(releases: di
     assert active_version(jail, prefix) == "2.0.0"
 
 
+@pytest.mark.fault("the prefix's kept uv binary altered between installs",
+                   "not used: the header inflates the file's own uv and the store replaces the altered copy")
+def test_an_upgrade_takes_the_prefix_uv_only_when_its_sha256_matches(releases: dict[str, Path], jail: Jail,
+                                                                    tmp_path: Path) -> None:
+    """An upgrade with the same uv copies the prefix's binary (checked by sha256) instead of inflating the
+    file's: shown by a host whose gzip is broken. An altered copy is neither used nor linked."""
+    prefix = tmp_path / "opt"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python())
+    broken = tmp_path / "broken-gzip"
+    broken.mkdir()
+    (broken / "gzip").write_text("#!/bin/sh\necho 'gzip: broken on purpose' >&2\nexit 1\n")
+    (broken / "gzip").chmod(0o755)
+    system_path = jail.path
+    jail.path = f"{broken}:{system_path}"
+    install(jail, releases["2.0.0"], prefix, "--python", target_python())
+    assert active_version(jail, prefix) == "2.0.0"
+    kept = next((prefix / ".airgap-installer").glob("uv.*"))
+    good = kept.read_bytes()
+    kept.write_bytes(good + b"altered")  # same inode as the releases' links: they see it too
+    proc = install(jail, releases["3.0.0"], prefix, "--python", target_python(), check=False)
+    assert proc.returncode != 0 and "gzip" in proc.stderr  # the altered copy was not taken
+    assert active_version(jail, prefix) == "2.0.0"
+    jail.path = system_path
+    install(jail, releases["3.0.0"], prefix, "--python", target_python())
+    assert active_version(jail, prefix) == "3.0.0"
+    assert kept.read_bytes() == good  # the store's copy is the file's uv again
+    assert next((prefix / "releases").glob("3.0.0-*/.airgap/bin/uv")).read_bytes() == good
+
+
 def test_old_releases_are_pruned_beyond_keep(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:
     prefix = tmp_path / "opt"
     for version in ("1.0.0", "2.0.0", "3.0.0"):

@@ -103,9 +103,10 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
 def place_uv(prefix: Path, uv: Path, dest: Path) -> None:
     """The release's uv binary: one copy per prefix (`.airgap-installer/uv.<sha256>`), hard-linked into
     each release that bundles the same uv, instead of 40 MB per release."""
-    kept = prefix / STATE / f"uv.{file_sha256(uv)}"
+    digest = file_sha256(uv)
+    kept = prefix / STATE / f"uv.{digest}"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.is_file() or kept.is_symlink():
+    if not kept.is_file() or kept.is_symlink() or file_sha256(kept) != digest:  # its name is no proof
         os.replace(uv, kept)  # the header carved it inside the prefix: the same filesystem
         os.chmod(kept, 0o755)
     _link(kept, dest)
