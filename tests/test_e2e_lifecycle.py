@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -85,12 +87,21 @@ def test_an_upgrade_reuses_what_the_prefix_holds_and_prune_drops_it(releases: di
     assert active_version(jail, prefix) == "2.0.0"
     cache = prefix / ".airgap-installer" / "uv-cache"
     assert list(cache.rglob("tiny-1.0.0.dist-info"))
-    # A stored wheel that changed on disk is not reused: the payload's copy replaces it.
+    # The store's index remembers what it checked (sha256 with size, mtime and inode).
+    index = json.loads((store / ".index.json").read_text())["wheels"]
+    assert index[alpha_wheel.name][0] == hashlib.sha256(alpha_wheel.read_bytes()).hexdigest()
+    # A stored wheel that changed on disk is not reused: the payload's copy replaces it. Replaced by
+    # another file (beta), or written in place with its size kept (alpha: only its mtime tells).
     beta_wheel = next(store.glob("beta-*.whl"))
     beta_wheel.unlink()
     beta_wheel.write_bytes(b"not the wheel")
+    good_alpha = alpha_wheel.read_bytes()
+    with alpha_wheel.open("r+b") as f:
+        f.seek(len(good_alpha) // 2)
+        f.write(bytes([good_alpha[len(good_alpha) // 2] ^ 1]))
     out = install(jail, releases["3.0.0"], prefix, "--python", target_python(), "--keep", "2").stdout
-    assert "reused 3 wheels the prefix already holds, wrote 2" in out  # alpha, gamma, devtool; beta, tiny
+    assert "reused 2 wheels the prefix already holds, wrote 3" in out  # gamma, devtool; alpha, beta, tiny
+    assert alpha_wheel.read_bytes() == good_alpha
     assert active_version(jail, prefix) == "3.0.0"
     # 1.0.0 was pruned: its project wheel left the store, and its unpacked files left uv's cache.
     assert not list(store.glob("tiny-1.0.0-*.whl")) and list(store.glob("tiny-3.0.0-*.whl"))

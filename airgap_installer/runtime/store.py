@@ -8,13 +8,17 @@ uv keys a `--find-links` wheel's unpacked copy by the directory's URL and the fi
 (docs/uv-facts.md), and links the venv's files from that copy. With one store directory and one cache,
 a wheel the prefix already holds is neither written nor unpacked again: an upgrade writes the changed
 wheels only, and the releases share the unchanged files on disk. What a release reuses is checked
-against the manifest's sha256 first, and uv checks every wheel against pins.txt's hashes again.
+against the manifest's sha256 first, and uv checks every wheel against pins.txt's hashes again. The
+store's index (`.index.json`) remembers each wheel's sha256 with the size, mtime and inode it had when it
+was checked: a wheel whose stat still matches is not hashed again (a full upgrade of the large project
+otherwise spends 0.4 s re-reading 365 MB); one that was written to since is hashed again.
 When releases are pruned, the store drops the wheels no release links to, and their entries leave uv's
 cache (`uv cache prune` then removes what nothing points to)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -65,6 +69,54 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+INDEX = ".index.json"
+
+
+def _stat_key(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+class Index:
+    """What the store checked: name -> [sha256, size, mtime_ns, inode]. Read leniently (a damaged index
+    only costs hashing again), written atomically."""
+
+    def __init__(self, store: Path) -> None:
+        self.path = store / INDEX
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            entries = data.get("wheels", {}) if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            entries = {}
+        self.entries: dict[str, list[object]] = {k: v for k, v in entries.items() if isinstance(v, list)}
+
+    def has(self, path: Path, sha256: str) -> bool:
+        """Whether path is the file this index checked to have sha256 (same size, mtime and inode)."""
+        entry = self.entries.get(path.name)
+        return bool(entry) and entry == [sha256, *_stat_key(path)]
+
+    def record(self, path: Path, sha256: str) -> None:
+        self.entries[path.name] = [sha256, *_stat_key(path)]
+
+    def save(self) -> None:
+        present = {k: v for k, v in sorted(self.entries.items()) if (self.path.parent / k).is_file()}
+        tmp = self.path.with_name(f"{INDEX}.{os.getpid()}")
+        tmp.write_text(json.dumps({"wheels": present}, indent=0) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def checked(path: Path, sha256: str, index: Index) -> bool:
+    """Whether path is a regular file with that sha256: the index says so, or hashing it does."""
+    if not path.is_file() or path.is_symlink():
+        return False
+    if index.has(path, sha256):
+        return True
+    if file_sha256(path) != sha256:
+        return False
+    index.record(path, sha256)
+    return True
+
+
 def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: Path,
           available: dict[str, Path] | None = None, only: set[str] | None = None) -> tuple[int, int]:
     """Put every wheel of the payload into the store (unless it is there with the right sha256) and
@@ -76,13 +128,16 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
                if i.filename.startswith("wheelhouse/") and not i.is_dir()
                and (only is None or i.filename[len("wheelhouse/"):] in only)}
     reused = written = 0
+    index = Index(store)
     for name in sorted({*members, *(available or {})}):
         if "/" in name or name.startswith("."):
             continue  # check_members refused escapes already; a subdirectory is not a wheel
         kept = store / name
         want = hashes.get(name)
-        checked = available is not None and available.get(name) == kept  # find_reused hashed it just now
-        if kept.is_file() and not kept.is_symlink() and want and (checked or file_sha256(kept) == want):
+        if want and available and available.get(name) == kept:  # find_reused checked it just now
+            index.record(kept, want)
+            reused += 1
+        elif want and checked(kept, want, index):
             reused += 1
         elif name not in members and available and name in available:
             _link(available[name], kept)  # found in an older release's wheelhouse: into the store
@@ -93,10 +148,13 @@ def stock(zf: zipfile.ZipFile, store: Path, hashes: dict[str, str], wheelhouse: 
                 shutil.copyfileobj(src, out, CHUNK)
             os.chmod(tmp, 0o644)
             os.replace(tmp, kept)
+            if want:  # the file's sha256 covered these bytes; uv checks them against the pins too
+                index.record(kept, want)
             written += 1
         else:
             raise FileNotFoundError(f"{name} is neither in this file nor in the prefix")
         _link(kept, wheelhouse / name)
+    index.save()
     return reused, written
 
 
@@ -121,11 +179,12 @@ def find_reused(prefix: Path, manifest: Manifest) -> dict[str, Path]:
     places = [store_dir(prefix), *sorted((prefix / "releases").glob("*/.airgap/wheelhouse")),
               *sorted((prefix / "releases").glob("*/*/.airgap/wheelhouse"))]
     found: dict[str, Path] = {}
+    index = Index(store_dir(prefix))  # read only: a delta's check writes nothing
     for name in manifest.base.reused:
         want = hashes.get(name)
         for place in places:
             candidate = place / name
-            if want and candidate.is_file() and not candidate.is_symlink() and file_sha256(candidate) == want:
+            if want and checked(candidate, want, index):
                 found[name] = candidate
                 break
         else:
