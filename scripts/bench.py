@@ -324,10 +324,14 @@ def sneakernet(name: str, project: Path, work: Path, v1: Path, runs: int) -> dic
     run([*base, "-o", str(delta), "--delta-from", str(v1)])
     run([*base, "-o", str(split), "--split-size", str(max(full.stat().st_size // 3, 1 << 17))])
     with zipfile.ZipFile(delta) as zf:
-        floor = sum(i.file_size for i in zf.infolist() if i.filename.startswith(
-            ("wheelhouse/", "project/", "airgap_runtime/", "__main__.py", "manifest.json")))
+        content = [i for i in zf.infolist() if i.filename.startswith(
+            ("wheelhouse/", "project/", "airgap_runtime/", "__main__.py", "manifest.json"))]
+    # The floor is the issue's: the bytes of what changed, the runtime and the project files as they are
+    # (the file deflates the text among them); the overhead is what the file adds to their stored bytes.
     r: dict[str, float] = {"delta file size, MB": delta.stat().st_size / 1e6,
-                           "floor: what changed + runtime + project, MB": floor / 1e6}
+                           "floor: what changed + runtime + project, MB": sum(i.file_size for i in content) / 1e6,
+                           "delta overhead: header, SBOM, zip directory, KB":
+                               (delta.stat().st_size - sum(i.compress_size for i in content)) / 1e3}
     fat = work / "fat.run"  # linux x86_64 + aarch64 + macOS arm64 in one file
     run([sys.executable, "-m", "airgap_installer", "build", str(project), "--python", PY, "--cache-dir", str(cache),
          "-o", str(fat), "--fat", "--python-platform", "x86_64-manylinux_2_28", "--python-platform",
@@ -360,12 +364,26 @@ def sneakernet(name: str, project: Path, work: Path, v1: Path, runs: int) -> dic
     changed = sum(du_bytes(p) for p in (release / ".venv").glob(f"lib/python3*/site-packages/{name}*"))
     project_files = sum(p.stat().st_size for p in release.rglob("*") if p.is_file() and ".venv" not in p.parts
                         and ".airgap" not in p.parts)
-    r["prefix growth of the upgrade, MB"] = (du_bytes(prefix) - before) / 1e6
-    r["changed: package + project + venv skeleton, MB"] = (
-        changed + project_files + du_bytes(release / ".venv") - du_bytes(release / ".venv" / "lib")) / 1e6
     venv = release / ".venv"
+    r["prefix growth of the upgrade, MB"] = (du_bytes(prefix) - before) / 1e6
+    r["changed: the package + the project files, MB"] = (changed + project_files) / 1e6
+    # Where the growth goes: a release's own venv has its own directory tree (no hard links for those),
+    # and the files uv writes per install (RECORD, INSTALLER, launchers with the venv's path).
+    r["of the growth: the new venv's directories, MB"] = sum(
+        os.lstat(d).st_blocks * 512 for d, _, _ in os.walk(venv)) / 1e6
+    r["of the growth: the new venv's unshared files, MB"] = sum(
+        st.st_blocks * 512 for d, _, files in os.walk(venv) for f in files
+        if (st := os.lstat(os.path.join(d, f))).st_nlink == 1) / 1e6
     r["cp -a of the finished .venv + sync"] = best(runs, lambda: shutil.rmtree(where / "cp", ignore_errors=True),
                                                    lambda: run(["sh", "-c", f"cp -a {venv} {where / 'cp'} && sync"]))
+    # uv's own part of a fresh install: a new venv and every wheel unpacked into an empty cache.
+    uv_bin, pins = release / ".airgap" / "bin" / "uv", release / ".airgap" / "pins.txt"
+    uv_only = (f"{uv_bin} venv -q --python {BASE_PYTHON} {where / 'uvo' / 'venv'} && "
+               f"{uv_bin} pip install -q --offline --no-index --find-links {prefix / '.airgap-installer' / 'wheels'} "
+               f"--python {where / 'uvo' / 'venv' / 'bin' / 'python'} --no-deps --require-hashes -r {pins}")
+    r["uv venv + uv pip install of the wheels, cold cache"] = best(
+        runs, lambda: shutil.rmtree(where / "uvo", ignore_errors=True),
+        lambda: run(["sh", "-c", uv_only], env={**os.environ, "UV_CACHE_DIR": str(where / "uvo" / "cache")}))
     shutil.rmtree(where, ignore_errors=True)
     return r
 
@@ -377,8 +395,12 @@ SNEAKER_RATIOS = {
     "upgrade (full file) / fresh install (goal <= 0.3)": ("upgrade v1 -> v2, full file", "fresh install of v2"),
     "upgrade (delta file) / fresh install (goal <= 0.3)": ("upgrade v1 -> v2, delta file", "fresh install of v2"),
     "prefix growth / changed (goal <= 1.2)": ("prefix growth of the upgrade, MB",
-                                              "changed: package + project + venv skeleton, MB"),
+                                              "changed: the package + the project files, MB"),
     "fresh install / cp -a .venv + sync (goal <= 1.2)": ("fresh install of v2", "cp -a of the finished .venv + sync"),
+    "uv's unpack alone / cp -a .venv + sync": ("uv venv + uv pip install of the wheels, cold cache",
+                                               "cp -a of the finished .venv + sync"),
+    "fresh install / uv's unpack alone": ("fresh install of v2",
+                                          "uv venv + uv pip install of the wheels, cold cache"),
 }
 
 
