@@ -121,6 +121,10 @@ def test_a_fat_file_brings_each_targets_python(tiny_project: ProjectFactory, pbs
     with zipfile.ZipFile(fat) as zf:
         assert sorted(n for n in zf.namelist() if n.startswith("python/")) == sorted(
             f"python/{a.name}" for a in (x86, arm))
+    again = build(project, tmp_path / "again" / "fat.run", "--python", PY, "--fat",
+                  *platforms(HERE, "aarch64-manylinux_2_28", "x86_64-manylinux_2_17"),
+                  "--python-archive", str(x86), "--python-archive", str(arm))
+    assert again.read_bytes() == fat.read_bytes()  # deterministic, whatever order the archives come in
     info = jail.run(["sh", str(fat), "--info"]).stdout
     assert (f"for:           cp{PY.replace('.', '')}-{HERE} (CPython {full}, bundled (cpython-{full}-linux-x86_64-gnu)"
             in info), info
