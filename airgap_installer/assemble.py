@@ -101,6 +101,7 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     request, project, targets, lock, _ = _prepare(request)
     check_config(request, project, several=len(targets) > 1 and not request.fat, targets=len(targets))
     check_windows_request(request, project.config, targets)
+    archive_paths, _ = _decide(request, targets)
     tree = source_tree(project)
     locals_ = local_projects(tree)
     notes = {p.name: compiled_reason(p) for p in locals_}
@@ -108,10 +109,11 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     sources = sum(path.stat().st_size for _, path, _ in tree.files)
     lines: list[str] = []
     problems = 0
-    for target in targets:
+    for target, archive in zip(targets, archive_paths, strict=True):
         variants = patch_variants(lock, target, can_compile=host_can_build_for(target))
         uv_wheel = target_uv_wheel(target)
         extras = [Extra(f"uv {UV_VERSION} for {target.platform.name}", uv_wheel.size or 0),
+                  *([Extra(f"CPython {archive.name}", archive.stat().st_size)] if archive else []),
                   Extra("the installer's runtime", runtime),
                   Extra(f"the project's {len(tree.files)} files", sources)]
         lines += render_report(variants, extras, notes)
@@ -132,13 +134,7 @@ def build(request: BuildRequest) -> list[BuildResult]:
     if request.fat and any(t.platform.os == "windows" for t in targets):
         raise UsageError("--fat holds POSIX targets: a Windows host gets a file of its own (.cmd)",
                          hint="build the Windows target in a second build, without --fat")
-    # Decided before anything is fetched: which archive each target bundles, and each target's base.
-    archive_paths = [request.python_archives[i] if i is not None else None
-                     for i in assign_archives(targets, [p.name for p in request.python_archives])]
-    bases: list[tuple[Manifest, str | None] | None] = [None] * len(targets)
-    if request.delta_from:
-        found = read_bases(request.delta_from)
-        bases = [base_for(found, t.slug, one_target=len(targets) == 1) for t in targets]
+    archive_paths, bases = _decide(request, targets)
     tree = repo_tree = source_tree(project)
     repo = project
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
@@ -167,6 +163,18 @@ def build(request: BuildRequest) -> list[BuildResult]:
         return [build_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree,
                           several=len(variants) > 1, base=base, archive_path=path)
                 for v, archive, base, path in zip(variants, archives, bases, archive_paths, strict=True)]
+
+
+def _decide(request: BuildRequest, targets: list[Target]) -> tuple[list[Path | None],
+                                                                   list[tuple[Manifest, str | None] | None]]:
+    """Before anything is fetched: the `--python-archive` each target bundles, and each target's delta base."""
+    archive_paths = [request.python_archives[i] if i is not None else None
+                     for i in assign_archives(targets, [p.name for p in request.python_archives])]
+    bases: list[tuple[Manifest, str | None] | None] = [None] * len(targets)
+    if request.delta_from:
+        found = read_bases(request.delta_from)
+        bases = [base_for(found, t.slug, one_target=len(targets) == 1) for t in targets]
+    return archive_paths, bases
 
 
 def origins(plan: Plan, installs: list[tuple[Package, Artifact]]) -> list[tuple[Package, Artifact, str]]:
