@@ -113,7 +113,7 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
         variants = patch_variants(lock, target, can_compile=host_can_build_for(target))
         uv_wheel = target_uv_wheel(target)
         extras = [Extra(f"uv {UV_VERSION} for {target.platform.name}", uv_wheel.size or 0),
-                  *([Extra(f"CPython {archive.name}", archive.stat().st_size)] if archive else []),
+                  *([Extra(f"the bundled Python {archive.name}", archive.stat().st_size)] if archive else []),
                   Extra("the installer's runtime", runtime),
                   Extra(f"the project's {len(tree.files)} files", sources)]
         lines += render_report(variants, extras, notes)

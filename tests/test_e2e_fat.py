@@ -216,7 +216,7 @@ def test_fat_refuses_what_it_cannot_hold(tiny_project: ProjectFactory, pbs_archi
         assert f"--python-archive {arm.name} is cpython-" in err and "which no target of this build runs" in err
     assert main(["build", str(project), "-o", str(out), "--python", PY, "--fat",
                  *platforms(HERE, "aarch64-manylinux_2_28"), "--python-archive", str(x86), "--dry-run"]) == 0
-    assert capsys.readouterr().out.count(f"CPython {x86.name}") == 1  # the aarch64 target uses the host's
+    assert capsys.readouterr().out.count(f"the bundled Python {x86.name}") == 1  # the aarch64 target uses the host's
     twin = tmp_path / x86.name.replace("+20240107-", "+20240108-")  # a later build of the same CPython
     shutil.copyfile(x86, twin)
     assert main(["build", str(project), "-o", str(out), "--python", PY, "--fat",
