@@ -25,12 +25,12 @@ from airgap_installer.build import (
     raise_build_problems,
 )
 from airgap_installer.cache import Cache, default_cache_dir
-from airgap_installer.delta import read_base, split_wheelhouse
+from airgap_installer.delta import base_for, read_bases, split_wheelhouse
 from airgap_installer.errors import ProjectError, UsageError
 from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields
-from airgap_installer.interpreter import PythonArchive, bundled_python
+from airgap_installer.interpreter import PythonArchive, assign_archives, bundled_python
 from airgap_installer.lock import Artifact, Lock, Package
 from airgap_installer.plan import Plan, Variant, direct_url, merge, os_floor, patch_variants, pin_lines
 from airgap_installer.project import Project, load_project
@@ -47,7 +47,7 @@ from airgap_installer.request import (
     resolve_targets,
     with_config,
 )
-from airgap_installer.runfile import runtime_files, split_into_parts, write_fat_file, write_run_file
+from airgap_installer.runfile import FatTarget, runtime_files, split_into_parts, write_fat_file, write_run_file
 from airgap_installer.runtime.manifest import (
     FORMAT,
     DirectRecord,
@@ -101,6 +101,7 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     request, project, targets, lock, _ = _prepare(request)
     check_config(request, project, several=len(targets) > 1 and not request.fat, targets=len(targets))
     check_windows_request(request, project.config, targets)
+    archive_paths, _ = _decide(request, targets)
     tree = source_tree(project)
     locals_ = local_projects(tree)
     notes = {p.name: compiled_reason(p) for p in locals_}
@@ -108,10 +109,11 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
     sources = sum(path.stat().st_size for _, path, _ in tree.files)
     lines: list[str] = []
     problems = 0
-    for target in targets:
+    for target, archive in zip(targets, archive_paths, strict=True):
         variants = patch_variants(lock, target, can_compile=host_can_build_for(target))
         uv_wheel = target_uv_wheel(target)
         extras = [Extra(f"uv {UV_VERSION} for {target.platform.name}", uv_wheel.size or 0),
+                  *([Extra(f"the bundled Python {archive.name}", archive.stat().st_size)] if archive else []),
                   Extra("the installer's runtime", runtime),
                   Extra(f"the project's {len(tree.files)} files", sources)]
         lines += render_report(variants, extras, notes)
@@ -132,6 +134,7 @@ def build(request: BuildRequest) -> list[BuildResult]:
     if request.fat and any(t.platform.os == "windows" for t in targets):
         raise UsageError("--fat holds POSIX targets: a Windows host gets a file of its own (.cmd)",
                          hint="build the Windows target in a second build, without --fat")
+    archive_paths, bases = _decide(request, targets)
     tree = repo_tree = source_tree(project)
     repo = project
     with tempfile.TemporaryDirectory(prefix="airgap-stage-") as tmp:
@@ -144,22 +147,34 @@ def build(request: BuildRequest) -> list[BuildResult]:
             project = load_project(tree.project_dir)
             # A staged copy lives in a new temporary directory each time: nothing to memoize.
             lock = export_lock(project, request.selection.uv_args(), None, offline=request.offline)
-        archives: list[PythonArchive | None] = [None] * len(targets)
-        if request.bundle_python or request.python_archive:
-            archives = [windows_python(t, request.python_archive) if t.platform.os == "windows" else
-                        bundled_python(t, cache, archive_file=request.python_archive, offline=request.offline,
-                                       mirror=request.python_mirror or os.environ.get("UV_PYTHON_INSTALL_MIRROR"))
-                        for t in targets]
-            # Markers see the bundled interpreter's exact version.
-            targets = [replace(t, python_full=a.version) if a else t for t, a in zip(targets, archives, strict=True)]
+        mirror = request.python_mirror or os.environ.get("UV_PYTHON_INSTALL_MIRROR")
+        archives = [windows_python(t, path) if t.platform.os == "windows" and path else
+                    bundled_python(t, cache, archive_file=path, offline=request.offline, mirror=mirror)
+                    if path or request.bundle_python else None
+                    for t, path in zip(targets, archive_paths, strict=True)]
+        # Markers see the bundled interpreter's exact version.
+        targets = [replace(t, python_full=a.version) if a else t for t, a in zip(targets, archives, strict=True)]
         variants = [patch_variants(lock, target, can_compile=host_can_build_for(target)) for target in targets]
         if request.fat:
             return build_fat(request, project, [
-                prepare_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree, several=False)
-                for v, archive in zip(variants, archives, strict=True)], cache)
+                prepare_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree, several=False,
+                            base=base)
+                for v, archive, base in zip(variants, archives, bases, strict=True)], cache)
         return [build_one(request, project, tree, v, cache, archive, repo=repo, repo_tree=repo_tree,
-                          several=len(variants) > 1)
-                for v, archive in zip(variants, archives, strict=True)]
+                          several=len(variants) > 1, base=base, archive_path=path)
+                for v, archive, base, path in zip(variants, archives, bases, archive_paths, strict=True)]
+
+
+def _decide(request: BuildRequest, targets: list[Target]) -> tuple[list[Path | None],
+                                                                   list[tuple[Manifest, str | None] | None]]:
+    """Before anything is fetched: the `--python-archive` each target bundles, and each target's delta base."""
+    archive_paths = [request.python_archives[i] if i is not None else None
+                     for i in assign_archives(targets, [p.name for p in request.python_archives])]
+    bases: list[tuple[Manifest, str | None] | None] = [None] * len(targets)
+    if request.delta_from:
+        found = read_bases(request.delta_from)
+        bases = [base_for(found, t.slug, one_target=len(targets) == 1) for t in targets]
+    return archive_paths, bases
 
 
 def origins(plan: Plan, installs: list[tuple[Package, Artifact]]) -> list[tuple[Package, Artifact, str]]:
@@ -184,9 +199,11 @@ def local_records(built: list[tuple[Package, Artifact]], locals_: list[Project],
 
 
 def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
-                python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool) -> Prepared:
+                python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool,
+                base: tuple[Manifest, str | None] | None = None) -> Prepared:
     """`project`/`tree`: what travels (a staged copy when default groups are left out); `repo`/`repo_tree`:
-    the repository the local packages are built from."""
+    the repository the local packages are built from; `base`: a delta's base manifest for this target and
+    its release id (delta.base_for)."""
     started = time.monotonic()
     plan = merge(variants)
     target = plan.target
@@ -219,10 +236,9 @@ def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: l
     epoch = _epoch()
     build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch is not None else None
     wheelhouse = sorted({a.filename: a for _, a in installs}.values(), key=lambda a: a.filename)
-    base, carried, carry_uv = None, wheelhouse, True
-    if request.delta_from is not None:
-        old, old_release = read_base(request.delta_from)
-        base, carried, carry_uv = split_wheelhouse(old, old_release, project.name, uv_wheel.filename, wheelhouse)
+    delta, carried, carry_uv = None, wheelhouse, True
+    if base is not None:
+        delta, carried, carry_uv = split_wheelhouse(base[0], base[1], project.name, uv_wheel.filename, wheelhouse)
     floor = os_floor([uv_wheel.filename, *(a.filename for a in wheelhouse)], target)
     if any(f"linux_{target.platform.arch}" in a.filename for a in wheelhouse) and target.platform.libc == "glibc":
         # Compiled here (a local build is tagged linux_<arch>): it may need this machine's glibc.
@@ -269,7 +285,7 @@ def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: l
             for s in plan.steps),
         local_packages=local_records(local_built, repo_locals, repo),
         hooks={k: project.config[k] for k in ("pre-install", "post-install") if k in project.config},
-        base=base,
+        base=delta,
     )
     try:  # what the runtime will read: fail here, not on the target
         Manifest.from_dict(manifest.to_dict())
@@ -291,9 +307,9 @@ def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: l
         python_json_head=python.download_json()[0] if python else "",
         python_json_tail=python.download_json()[1] if python else "",
         license_text=license_text(project),
-        delta_of=base.describe() if base else "",
-        delta_note=f"reuses {len(base.reused)} of its {len(wheelhouse)} wheels" + ("" if carry_uv else " and its uv")
-        if base else "",
+        delta_of=delta.describe() if delta else "",
+        delta_note=f"reuses {len(delta.reused)} of its {len(wheelhouse)} wheels" + ("" if carry_uv else " and its uv")
+        if delta else "",
         # The uv binary's sha256: an upgrade takes the prefix's copy of it, a delta without uv needs it.
         uv_sha256="" if target.platform.os == "windows" else uv_binary_sha256(cache.path(uv_wheel.sha256),
                                                                             cache.root / "uv-binary"),
@@ -327,21 +343,22 @@ class Prepared:
 
 
 def build_one(request: BuildRequest, project: Project, tree: Tree, variants: list[Variant], cache: Cache,
-              python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool) -> BuildResult:
+              python: PythonArchive | None = None, *, repo: Project, repo_tree: Tree, several: bool,
+              base: tuple[Manifest, str | None] | None = None, archive_path: Path | None = None) -> BuildResult:
     started = time.monotonic()
     one = prepare_one(request, project, tree, variants, cache, python, repo=repo, repo_tree=repo_tree,
-                      several=several)
+                      several=several, base=base)
     windows = one.plan.target.platform.os == "windows"
     epoch = _epoch()
 
     def write() -> tuple[int, str]:
-        if windows and one.python and request.python_archive:  # the installer and the interpreter in one zip
+        if windows and one.python and archive_path:  # the installer and the interpreter in one zip
             inner = one.output.with_name(f".{one.output.stem}.cmd.tmp")
             try:
                 _, sha = write_cmd_file(inner, one.fields, one.manifest, one.tree, cache, one.uv_wheel,
                                         one.wheelhouse, epoch, one.sbom.encode())
                 return write_bundle(one.output, inner, f"{one.output.stem}.cmd", one.fields, one.python,
-                                    request.python_archive, epoch), sha
+                                    archive_path, epoch), sha
             finally:
                 inner.unlink(missing_ok=True)
         if windows:
@@ -362,10 +379,12 @@ def build_fat(request: BuildRequest, project: Project, prepared: list[Prepared],
     installs = sorted({(p.name, a.filename): (p, a, how) for one in prepared
                        for p, a, how in one.sbom_installs}.values(), key=lambda i: (i[0].name, i[1].filename))
     uvs = sorted({one.uv_wheel.filename: one.uv_wheel for one in prepared}.values(), key=lambda a: a.filename)
+    pythons = sorted({one.python.key: (one.python.key, one.python.artifact) for one in prepared if one.python}.values())
     sbom = make_sbom(name=first.name, version=first.version, installs=installs,
-                     wheel_path=lambda a: cache.path(a.sha256), uv=uvs, uv_version=UV_VERSION, python=None,
+                     wheel_path=lambda a: cache.path(a.sha256), uv=uvs, uv_version=UV_VERSION, python=pythons,
                      build_date=prepared[0].build_date)
-    targets = [(one.fields, one.manifest, one.tree, one.uv_wheel, one.wheelhouse) for one in prepared]
+    targets = [FatTarget(one.fields, one.manifest, one.tree, one.uv_wheel, one.wheelhouse, one.python, one.carry_uv)
+               for one in prepared]
     size, sha = finish(request, output, first, sbom, lambda: write_fat_file(output, targets, cache, _epoch(),
                                                                             sbom.encode()))
     return [BuildResult(output, project.name, size, sha, one.plan, one.local_wheels) for one in prepared]

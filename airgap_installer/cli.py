@@ -68,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--all-packages", action="store_true", help="install every workspace member")
     b.add_argument("--bundle-python", action="store_true",
                    help="bundle the CPython that the bundled uv would install (python-build-standalone)")
-    b.add_argument("--python-archive", type=Path,
-                   help="bundle this local python-build-standalone install_only archive instead")
+    b.add_argument("--python-archive", type=Path, action="append", default=[],
+                   help="bundle this local python-build-standalone install_only archive for the targets it fits "
+                        "(repeatable: one per Python version, OS, CPU and C library)")
     b.add_argument("--python-mirror", help="where to download Python archives (default: $UV_PYTHON_INSTALL_MIRROR)")
     b.add_argument("--offline", action="store_true", help="use only the cache; fail naming what is missing")
     b.add_argument("--dry-run", action="store_true", help="print what would be bundled and why; write nothing")
@@ -81,9 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="cut each file into parts of at most SIZE (4G for FAT32, 700M); the first part joins them")
     b.add_argument("--fat", action="store_true",
                    help="one file for every --python/--python-platform target; it picks the host's at run time")
-    b.add_argument("--delta-from", type=Path, metavar="OLD",
-                   help="carry only what the earlier installer OLD (or its manifest.json) lacks; the target "
-                        "needs OLD's release installed")
+    b.add_argument("--delta-from", type=Path, metavar="OLD", action="append", default=[],
+                   help="carry only what the earlier installer OLD (or its manifest.json, or the directory "
+                        "`sh OLD --extract` wrote) lacks; the target needs OLD's release installed (repeatable: "
+                        "the manifests of a fat file's targets)")
     b.add_argument("--sbom", action="store_true",
                    help="also write each file's CycloneDX SBOM beside it (FILE.run.cdx.json); it is always inside")
 
@@ -110,9 +112,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         project_dir=args.project, output=args.output, pythons=tuple(args.python),
         platforms=tuple(args.python_platform), targets=tuple(load_complete_platform(p) for p in args.complete_platform),
         selection=selection, offline=args.offline, cache_dir=args.cache_dir, jobs=args.jobs,
-        bundle_python=args.bundle_python, python_archive=args.python_archive, python_mirror=args.python_mirror,
+        bundle_python=args.bundle_python, python_archives=tuple(args.python_archive), python_mirror=args.python_mirror,
         sign=args.sign, sbom=args.sbom, split_size=_size(args.split_size) if args.split_size else None,
-        delta_from=args.delta_from, fat=args.fat,
+        delta_from=tuple(args.delta_from), fat=args.fat,
     )
     if args.dry_run:
         lines, problems = plan_only(request)
@@ -161,9 +163,17 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                            f"macOS >= {report['macos_min']}" if report.get("macos_min") else "nothing more")}
         if report.get("targets"):  # a fat file: the host's target is picked at run time
             shown["target"] = " + ".join(t["target"] for t in report["targets"])
+            shown["needs"] = shown["python"] = "each target's, below"
         for key in ("name", "version", "target", "needs", "python", "uv_version", "build_date", "payload_sha256",
                     "payload_size", "scripts"):
             print(f"{key + ':':16} {_printable(shown.get(key))}")
+        for t in report.get("targets") or []:
+            needs = (f", needs {t['libc']} >= {t['libc_min']}" if t["libc_min"] else
+                     f", needs macOS >= {t['macos_min']}" if t["macos_min"] else "")
+            python = (f"{t['bundled_python']}, bundled" if t["bundled_python"] else
+                      f"CPython {t['python']} from the host")
+            delta = f", upgrades {t['delta_of']}" if t["delta_of"] else ""
+            print(f"{'  for:':16} {_printable(t['target'])} ({_printable(python + needs + delta)})")
         for note in report.get("modified_files") or []:
             print(f"{'differs:':16} {_printable(note)}")
         for hook, command in sorted((report.get("hooks") or {}).items()):

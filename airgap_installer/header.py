@@ -63,7 +63,7 @@ def member_line(m: Member) -> str:
 
 @dataclass(frozen=True)
 class TargetLine:
-    """One target of a fat file, as the header's TARGETS table holds it."""
+    """One target of a fat file, as the header's TARGETS table holds it: one line of words, "-" for none."""
 
     slug: str
     os: str
@@ -72,14 +72,25 @@ class TargetLine:
     libc_min: str  # "" for none
     python: str
     uv_member: str
+    uv_sha256: str = ""  # the target's uv binary: the prefix's copy is used when it has one (upgrades, deltas)
+    delta_of: str = ""  # a delta target's base release (<version>-<sha12>, or its version)
+    python_archive: str = ""  # a bundled CPython's payload member; "" for the host's
+    python_key: str = ""
+    python_full: str = ""
+    python_json_head: str = ""  # uv's download list around the archive's url, compact JSON (no spaces)
+    python_json_tail: str = ""
 
     def line(self) -> str:
         fields = [self.slug, self.os, self.machine, self.libc or "-", self.libc_min or "-", self.python,
-                  self.uv_member]
+                  self.uv_member, self.uv_sha256 or "-", self.delta_of or "-", self.python_archive or "-",
+                  self.python_key or "-", self.python_full or "-"]
         for value in fields:
             if not re.fullmatch(r"[A-Za-z0-9._/+-]+", value):
                 raise ValueError(f"a target field may not hold {value!r}")
-        return " ".join(fields)
+        for value in (self.python_json_head, self.python_json_tail):  # inside TARGETS='...': no ' or space
+            if not re.fullmatch(r"[!-~]*", value) or "'" in value or "\\" in value:
+                raise ValueError(f"a target's download list may not hold {value!r}")
+        return " ".join([*fields, self.python_json_head or "-", self.python_json_tail or "-"])
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,8 @@ def render(fields: HeaderFields, *, payload_offset: int, payload_size: int, payl
         "PAYLOAD_SHA256": payload_sha256,
         "MEMBERS": "\n".join(member_line(m) for m in members),
         "UV_SIZE": number(max([m.file_size for m in members if m.name.startswith("bin/uv")] or [0])),
-        "PYTHON_SIZE": number(sum(m.file_size for m in members if m.name.startswith("python/"))),
+        # A fat file may carry several archives; a host installs one.
+        "PYTHON_SIZE": number(max([m.file_size for m in members if m.name.startswith("python/")] or [0])),
     }
     for key in ("NAME", "VERSION", "TOOL_VERSION"):
         if not re.fullmatch(r"[A-Za-z0-9._+!-]+", values[key]):

@@ -108,7 +108,9 @@ def inspect_file(path: Path, *, verify: bool) -> dict[str, Any]:
         raise InstallerFileError(f"{path}: {exc}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InstallerFileError(f"{path}: the payload is not a readable zip ({exc})") from exc
-    targets = [{"target": m.target, "python": m.python, "libc_min": m.libc_min, "macos_min": m.macos_min}
+    targets = [{"target": m.target, "python": m.python, "libc": m.libc, "libc_min": m.libc_min,
+                "macos_min": m.macos_min, "bundled_python": m.bundled_python,
+                "delta_of": m.base.describe() if m.base else None}
                for m in manifests] if len(manifests) > 1 else []
     return {**manifest.to_dict(), **fields, **({"targets": targets} if targets else {})}
 

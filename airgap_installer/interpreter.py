@@ -55,7 +55,8 @@ class PythonArchive:
         entry = {"name": "cpython", "arch": {"family": self.arch, "variant": None}, "os": self.os,
                  "libc": self.libc, "major": major, "minor": minor, "patch": patch, "prerelease": "",
                  "url": "@URL@", "sha256": None, "variant": None, "build": self.build}
-        head, tail = json.dumps({self.key: entry}).split("@URL@")
+        # Compact: no spaces, so a fat file's TARGETS table can hold it as two words (header.TargetLine).
+        head, tail = json.dumps({self.key: entry}, separators=(",", ":")).split("@URL@")
         return head, tail
 
 
@@ -71,13 +72,51 @@ def parse_archive_name(name: str, artifact: Artifact) -> PythonArchive:
                          m.group("arch"), "none" if darwin else (m.group("libc") or "gnu"))
 
 
-def check_fits(archive: PythonArchive, target: Target) -> None:
+def _wanted(target: Target) -> tuple[str, str, str, str]:
     libc = {"glibc": "gnu", "musl": "musl", None: "none"}[target.platform.libc]
-    wanted = (target.python_version, target.platform.os, target.platform.arch, libc)
-    found = (archive.minor, archive.os, archive.arch, archive.libc)
-    if wanted != found:
+    return target.python_version, target.platform.os, target.platform.arch, libc
+
+
+def check_fits(archive: PythonArchive, target: Target) -> None:
+    wanted = _wanted(target)
+    if wanted != (archive.minor, archive.os, archive.arch, archive.libc):
         raise TargetError(f"the Python archive is {archive.key}, the target needs CPython {wanted[0]} for "
                           f"{wanted[1]} {wanted[2]} ({wanted[3]})", hint="pass the archive that matches the target")
+
+
+def assign_archives(targets: list[Target], names: list[str]) -> list[int | None]:
+    """Which `--python-archive` (an index into `names`) each target bundles, by the archive's name: its
+    Python version, OS, CPU and C library, so the order they are given in does not matter. None: no
+    archive fits that target (it uses `--bundle-python`'s download, or the host's Python). Every archive
+    must fit some target, and no target may have two. A Windows target takes the one archive that is not
+    named as a Linux or macOS one (winfile.windows_python checks it). Pure: names only, nothing is read."""
+    posix = {i: parse_archive_name(n, Artifact("", "", None, n)) for i, n in enumerate(names)
+             if _NAME.fullmatch(urllib.parse.unquote(n))}
+    others = [i for i in range(len(names)) if i not in posix]
+    windows = [t for t in targets if t.platform.os == "windows"]
+    if others and not windows:
+        parse_archive_name(names[others[0]], Artifact("", "", None, names[others[0]]))  # says how it is named
+    if len(others) > 1:
+        raise TargetError(f"{len(others)} Windows archives given ({', '.join(names[i] for i in others)}); "
+                          "a build takes one", hint="build the Windows targets one at a time")
+    chosen: list[int | None] = []
+    for target in targets:
+        if target.platform.os == "windows":
+            chosen.append(others[0] if others else None)
+            continue
+        fit = [i for i, a in posix.items() if (a.minor, a.os, a.arch, a.libc) == _wanted(target)]
+        if len(fit) > 1:
+            raise TargetError(f"{len(fit)} Python archives fit {target.slug}: {', '.join(names[i] for i in fit)}",
+                              hint="give one --python-archive per Python version, OS, CPU and C library")
+        chosen.append(fit[0] if fit else None)
+    for i, archive in posix.items():
+        if i not in chosen:
+            needs = "; ".join(f"{t.slug} needs CPython {w[0]} for {w[1]} {w[2]} ({w[3]})"
+                              for t in targets if t.platform.os != "windows" for w in [_wanted(t)])
+            raise TargetError(f"--python-archive {names[i]} is {archive.key}, which no target of this build "
+                              f"runs ({needs})", hint="pass the archive that matches the target, or add its "
+                                                      "target with --python / --python-platform")
+    return chosen
 
 
 def select_download(entries: list[dict[str, Any]], target: Target) -> dict[str, Any]:

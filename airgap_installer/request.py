@@ -69,13 +69,17 @@ class BuildRequest:
     offline: bool = False
     cache_dir: Path | None = None
     jobs: int = 8
-    bundle_python: bool = False
-    python_archive: Path | None = None  # a local PBS archive; implies bundle_python
+    bundle_python: bool = False  # every target brings CPython: a given archive, else uv's download
+    # Local PBS archives, each bundled for the targets it fits (interpreter.assign_archives); a target
+    # none fits takes uv's download with bundle_python, else the host's Python.
+    python_archives: tuple[Path, ...] = ()
     python_mirror: str | None = None
     sign: Path | None = None  # an OpenSSH private key: each file gets FILE.run.sig
     sbom: bool = False  # also write the SBOM beside each file (FILE.run.cdx.json); it is always inside
     split_size: int | None = None  # cut each file into parts of at most this many bytes (FAT32: 4G)
-    delta_from: Path | None = None  # an earlier installer (or its manifest.json): carry only what it lacks
+    # An earlier installer, its manifest.json or the directory `--extract` wrote (several: the manifests
+    # of a fat file's targets): carry only what it lacks (delta.py).
+    delta_from: tuple[Path, ...] = ()
     fat: bool = False  # one file for every target: the header picks the host's at run time
 
 
@@ -186,15 +190,13 @@ def check_config(request: BuildRequest, project: Project, *, several: bool, targ
         raise UsageError("--fat puts several targets into one file, and this build has one",
                          hint="name them: --fat --python-platform x86_64-manylinux_2_28 --python-platform "
                               "aarch64-manylinux_2_28 (and several --python)")
-    if request.fat and (request.delta_from is not None or request.bundle_python or request.python_archive):
-        raise UsageError("--fat does not combine with --delta-from or a bundled Python yet",
-                         hint="build one file per target for those (several --python-platform, -o DIR)")
-    if request.delta_from is not None and several:
-        raise UsageError("--delta-from builds one target's file: an earlier installer is of one target",
-                         hint="build the delta with one --python and one --python-platform")
-    if request.delta_from is not None and not request.delta_from.is_file():
-        raise UsageError(f"--delta-from {request.delta_from}: no such file",
-                         hint="pass the earlier .run file, or the manifest.json from `sh OLD.run --extract DIR`")
+    if request.delta_from and several:
+        raise UsageError("--delta-from builds one file: one target's, or with --fat one for all of them",
+                         hint="add --fat, or build the delta with one --python and one --python-platform")
+    for old in request.delta_from:
+        if not old.exists():
+            raise UsageError(f"--delta-from {old}: no such file",
+                             hint="pass the earlier .run file, or the manifest.json from `sh OLD.run --extract DIR`")
     if request.sign is not None and not request.sign.is_file():
         raise UsageError(f"--sign {request.sign}: no such key file", hint="ssh-keygen -t ed25519 -f release-key")
     out = request.output

@@ -9,7 +9,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -26,9 +26,8 @@ from airgap_installer.header import (
 from airgap_installer.interpreter import PythonArchive
 from airgap_installer.lock import Artifact
 from airgap_installer.payload import DEFLATED, Member, ZipWriter
-from airgap_installer.runtime.manifest import (
-    Manifest,
-)
+from airgap_installer.runtime.manifest import Manifest
+from airgap_installer.runtime.store import wheels_of
 from airgap_installer.sources import Tree
 from airgap_installer.uvbin import locate_uv_binary
 
@@ -105,45 +104,79 @@ def uv_member_name(uv_wheel: Artifact) -> str:
     return "bin/uv." + uv_wheel.filename.removesuffix(".whl").split("-", 4)[-1]
 
 
-FatTarget = tuple[HeaderFields, Manifest, Tree, Artifact, list[Artifact]]
+@dataclass(frozen=True)
+class FatTarget:
+    """One target of a fat file, everything decided (assemble.prepare_one)."""
+
+    fields: HeaderFields  # what this target's own file would have in its header
+    manifest: Manifest
+    tree: Tree
+    uv_wheel: Artifact
+    wheelhouse: list[Artifact]  # what the file carries for it (a delta: what its base lacks)
+    python: PythonArchive | None = None  # its bundled CPython, or None: the host's
+    carry_uv: bool = True  # False: a delta whose base has this uv (the header takes the prefix's copy)
+
+
+def target_line(one: FatTarget) -> TargetLine:
+    f = one.fields
+    return TargetLine(one.manifest.target, f.target_os, f.target_machine,
+                      "" if f.target_os == "macos" else f.target_libc, f.libc_min, f.python,
+                      uv_member_name(one.uv_wheel), f.uv_sha256,
+                      (one.manifest.base.release or one.manifest.base.version) if one.manifest.base else "",
+                      f.python_archive, f.python_key, f.python_full, f.python_json_head, f.python_json_tail)
 
 
 def write_fat_file(output: Path, targets: list[FatTarget], cache: Cache, epoch: int | None,
                    sbom: bytes) -> tuple[int, str]:
-    """One file for several targets (issue 16): each distinct artifact once (wheels, uv binaries, project
-    files), each target's manifest under `targets/<slug>/`, and the files that differ between targets
-    beside it (`targets/<slug>/project/`); the header's TARGETS table lets it pick the host's target."""
-    slugs = [manifest.target for _, manifest, _, _, _ in targets]
+    """One file for several targets (issue 16): each distinct artifact once (wheels, uv binaries, Python
+    archives, project files), each target's manifest under `targets/<slug>/`, and the files that differ
+    between targets beside it (`targets/<slug>/project/`); the header's TARGETS table lets it pick the
+    host's target. Targets that use the host's Python come first in that table, so a host that has the
+    CPython uses it and only a host without one installs a bundled one."""
+    slugs = [one.manifest.target for one in targets]
     if len(set(slugs)) != len(slugs):
         raise ValueError(f"two targets of a fat file have one name: {slugs}")
-    uvs = {uv.filename: uv for _, _, _, uv, _ in targets}
+    uvs = {one.uv_wheel.filename: one.uv_wheel for one in targets if one.carry_uv}
+    pythons: dict[str, PythonArchive] = {}
     wheels: dict[str, Artifact] = {}
-    for *_, wheelhouse in targets:
-        for artifact in wheelhouse:
+    for one in targets:
+        if one.python and pythons.setdefault(one.fields.python_archive, one.python).artifact != one.python.artifact:
+            raise ValueError(f"two targets bundle different files named {one.fields.python_archive}")
+        for artifact in one.wheelhouse:
             if wheels.setdefault(artifact.filename, artifact).sha256 != artifact.sha256:
                 raise ValueError(f"two targets ship different files named {artifact.filename}")
-    per_target = [project_files(tree) for _, _, tree, _, _ in targets]
+    per_target = [project_files(one.tree) for one in targets]
     common = {rel: src for rel, src in per_target[0].items() if all(t.get(rel) == src for t in per_target[1:])}
-    lines = tuple(TargetLine(manifest.target, f.target_os, f.target_machine,
-                             "" if f.target_os == "macos" else f.target_libc, f.libc_min, f.python,
-                             uv_member_name(uv))
-                  for f, manifest, _, uv, _ in targets)
-    first = targets[0][0]
-    fields = replace(first, target=" + ".join(slugs), python="/".join(dict.fromkeys(f.python for f, *_ in targets)),
-                     uv_member=lines[0].uv_member, targets=lines, libc_min="", target_libc="",
-                     uv_sha256="")  # each target has its own uv
-    carved_names = [uv_member_name(uv) for uv in uvs.values()] + [SBOM]
+    ordered = sorted(targets, key=lambda one: one.python is not None)  # stable: the given order otherwise
+    lines = tuple(target_line(one) for one in ordered)
+    first = targets[0].fields
+    bases = list(dict.fromkeys(one.fields.delta_of for one in targets if one.fields.delta_of))
+    reused = sum(len(one.manifest.base.reused) for one in targets if one.manifest.base)
+    installed = sum(len(wheels_of(one.manifest)) for one in targets)
+    kept_uvs = sum(1 for one in targets if not one.carry_uv)
+    fields = replace(first, target=" + ".join(slugs), python="/".join(dict.fromkeys(f.python for f in
+                                                                                    (o.fields for o in targets))),
+                     uv_member=lines[0].uv_member, targets=lines, libc_min="", target_libc="", uv_sha256="",
+                     python_archive="", python_key="", python_full="", python_json_head="", python_json_tail="",
+                     delta_of=" / ".join(bases),
+                     delta_note=f"its targets reuse {reused} of the {installed} wheels they install"
+                     + (f" and {kept_uvs} of their {len(targets)} uv binaries" if kept_uvs else "") if bases else "")
+    carved_names = [uv_member_name(uv) for uv in uvs.values()] + [SBOM] + sorted(pythons)
 
     def fill(zw: ZipWriter) -> list[Member]:
         carved = [add_uv(zw, uv_member_name(uv), cache, uv) for _, uv in sorted(uvs.items())]
         carved.append(zw.add_bytes(SBOM, sbom))
+        for name, python in sorted(pythons.items()):
+            # Stored and aligned: the shell carves it with dd, uv unpacks it (no tar needed on the host).
+            carved.append(zw.add_file(name, cache.path(python.artifact.sha256), align=ALIGN, carved=True))
         for name, data in runtime_files():
             zw.add_bytes(name, data)
-        for (_, manifest, _, _, _), files in zip(targets, per_target, strict=True):
-            zw.add_bytes(f"targets/{manifest.target}/manifest.json", manifest.to_json().encode())
+        for one, files in zip(targets, per_target, strict=True):
+            slug = one.manifest.target
+            zw.add_bytes(f"targets/{slug}/manifest.json", one.manifest.to_json().encode())
             for rel, source in sorted(files.items()):
                 if rel not in common:
-                    add_project_file(zw, f"targets/{manifest.target}/project/{rel}", source)
+                    add_project_file(zw, f"targets/{slug}/project/{rel}", source)
         for rel, source in sorted(common.items()):
             add_project_file(zw, f"project/{rel}", source)
         for _, artifact in sorted(wheels.items()):

@@ -40,8 +40,8 @@ def _purl(name: str, version: str) -> str:
 
 
 def make_sbom(*, name: str, version: str, installs: list[tuple[Package, Artifact, str]], wheel_path: Any,
-              uv: Artifact | list[Artifact], uv_version: str, python: tuple[str, Artifact] | None,
-              build_date: str | None) -> str:
+              uv: Artifact | list[Artifact], uv_version: str,
+              python: tuple[str, Artifact] | list[tuple[str, Artifact]] | None, build_date: str | None) -> str:
     """`installs`: (package, the shipped wheel, how it got it: "index", "built-sdist", "built-git",
     "direct-url", "built-local"); `wheel_path(artifact)`: the wheel file in the cache."""
     components = []
@@ -75,8 +75,8 @@ def make_sbom(*, name: str, version: str, installs: list[tuple[Package, Artifact
             "properties": [{"name": "airgap-installer:file", "value": one.filename},
                            {"name": "airgap-installer:origin", "value": "index"}],
         })
-    if python is not None:
-        key, archive = python
+    pythons = python if isinstance(python, list) else [python] if python else []  # a fat file: one per archive
+    for key, archive in pythons:
         components.append({
             "type": "application", "bom-ref": key, "name": "cpython", "version": key.split("-")[1],
             "hashes": [{"alg": "SHA-256", "content": archive.sha256}],

@@ -46,7 +46,7 @@ def check_windows_request(request: BuildRequest, config: dict[str, object], targ
         return
     unsupported = [flag for flag, asked in (
         ("--bundle-python without --python-archive (no Windows CPython download is fetched yet)",
-         request.bundle_python and request.python_archive is None),
+         request.bundle_python and not request.python_archives),
         ("--split-size", request.split_size is not None), ("--sign", request.sign is not None),
         ("pre-install/post-install hooks (sh commands)", "pre-install" in config or "post-install" in config),
     ) if asked]

@@ -32,8 +32,9 @@ DELTA_OF=@@DELTA_OF_Q@@
 DELTA_NOTE=@@DELTA_NOTE_Q@@
 UV_SHA256=@@UV_SHA256_Q@@
 UV_MEMBER=@@UV_MEMBER_Q@@
-# A file for several targets (--fat): one line each, "slug os machine libc libc_min python uv_member"
-# ("-" for none); the header picks the first one this host can run, and the runtime installs its manifest.
+# A file for several targets (--fat): one line each, "slug os machine libc libc_min python uv_member
+# uv_sha256 delta_of python_archive python_key python_full python_json_head python_json_tail" ("-" for
+# none); the header picks the first one this host can run, and the runtime installs its manifest.
 TARGETS='@@TARGETS@@'
 PICKED=""
 # A bundled interpreter (python-build-standalone), installed by uv from a one-entry download list.
@@ -281,7 +282,8 @@ check_host() {
     fi
 }
 
-pick_target() { # a file for several targets: the first one this host runs (OS, CPU, libc, a CPython)
+pick_target() { # a file for several targets: the first one this host runs (OS, CPU, libc, a CPython or
+    # a bundled one); the builder lists the targets that use the host's Python first
     os=$(uname -s 2>/dev/null || echo unknown)
     machine=$(uname -m 2>/dev/null || echo unknown)
     case "$os" in Linux) os=linux ;; Darwin) os=macos ;; esac
@@ -289,9 +291,9 @@ pick_target() { # a file for several targets: the first one this host runs (OS, 
     libc=""; [ "$os" != linux ] || libc=$(host_libc)
     macos=""; [ "$os" != macos ] || macos=$(sw_vers -productVersion 2>/dev/null || true)
     tried=""
-    while read -r t_slug t_os t_machine t_libc t_min t_python t_uv; do
+    while read -r t_slug t_os t_machine t_libc t_min t_python t_uv t_uv_sha t_delta t_archive t_key t_full t_head t_tail; do
         [ -n "$t_slug" ] || continue
-        tried="$tried $t_slug"
+        tried="$tried $t_slug"; [ "$t_archive" = - ] || tried="$tried (brings CPython $t_full)"
         [ "$t_os" = "$os" ] && [ "$t_machine" = "$machine" ] || continue
         if [ -n "$libc" ] && [ "$t_libc" != - ]; then
             [ "${libc%% *}" = "$t_libc" ] || continue
@@ -299,9 +301,9 @@ pick_target() { # a file for several targets: the first one this host runs (OS, 
         fi
         if [ -n "$macos" ] && [ "$t_min" != - ] && version_lt "$macos" "$t_min"; then continue; fi
         PYTHON_VERSION=$t_python
-        if [ -n "$PYTHON" ]; then
+        if [ -n "$PYTHON" ]; then  # --python: it must be the target's version, bundled or not
             python_fits "$PYTHON" || continue
-        else
+        elif [ "$t_archive" = - ]; then  # a target that brings its CPython needs none on the host
             found=""
             for candidate in "python$t_python" python3 python; do
                 path=$(command -v "$candidate" 2>/dev/null) || continue
@@ -310,9 +312,14 @@ pick_target() { # a file for several targets: the first one this host runs (OS, 
             [ -n "$found" ] || continue
         fi
         TARGET=$t_slug TARGET_OS=$t_os TARGET_MACHINE=$t_machine UV_MEMBER=$t_uv PICKED=$t_slug
-        TARGET_LIBC=$t_libc LIBC_MIN=$t_min
+        TARGET_LIBC=$t_libc LIBC_MIN=$t_min UV_SHA256=$t_uv_sha DELTA_OF="$NAME $t_delta"
+        PYTHON_ARCHIVE=$t_archive PYTHON_KEY=$t_key PYTHON_FULL=$t_full
+        PYTHON_JSON_HEAD=$t_head PYTHON_JSON_TAIL=$t_tail
         [ "$t_libc" != - ] || TARGET_LIBC=""
         [ "$t_min" != - ] || LIBC_MIN=""
+        [ "$t_uv_sha" != - ] || UV_SHA256=""
+        [ "$t_delta" != - ] || DELTA_OF=""
+        if [ "$t_archive" = - ]; then PYTHON_ARCHIVE="" PYTHON_KEY="" PYTHON_FULL="" PYTHON_JSON_HEAD="" PYTHON_JSON_TAIL=""; fi
         return 0
     done <<EOF
 $TARGETS
@@ -437,7 +444,7 @@ info() {
 name:            $NAME
 version:         $VERSION
 target:          $TARGET${LIBC_MIN:+ (needs $TARGET_LIBC >= $LIBC_MIN)}
-python:          $(if [ -n "$PYTHON_ARCHIVE" ]; then echo "CPython $PYTHON_FULL, bundled ($PYTHON_KEY)"; else echo "CPython $PYTHON_VERSION from the host"; fi) (requires-python $REQUIRES_PYTHON)
+python:          $(if [ -n "$TARGETS" ]; then echo "each target's, below"; elif [ -n "$PYTHON_ARCHIVE" ]; then echo "CPython $PYTHON_FULL, bundled ($PYTHON_KEY)"; else echo "CPython $PYTHON_VERSION from the host"; fi) (requires-python $REQUIRES_PYTHON)
 uv:              $UV_VERSION (bundled)
 build date:      $BUILD_DATE
 payload sha256:  $PAYLOAD_SHA256
@@ -446,10 +453,12 @@ scripts:         $SCRIPTS
 changed files:   $MODIFIED
 hooks:           ${HOOKS:-none}
 EOF
-    printf '%s\n' "$TARGETS" | while read -r t_slug t_os t_machine t_libc t_min t_python t_uv; do
+    printf '%s\n' "$TARGETS" | while read -r t_slug t_os t_machine t_libc t_min t_python _uv _sha t_delta t_archive t_key t_full _rest; do
         [ -n "$t_slug" ] || continue
         needs=""; [ "$t_min" = - ] || needs=", needs $( [ "$t_libc" = - ] && echo macOS || echo "$t_libc") >= $t_min"
-        echo "  for:           $t_slug (CPython $t_python, $t_os $t_machine$needs)"
+        python="CPython $t_python from the host"; [ "$t_archive" = - ] || python="CPython $t_full, bundled ($t_key)"
+        delta=""; [ "$t_delta" = - ] || delta=", upgrades $NAME $t_delta"
+        echo "  for:           $t_slug ($python, $t_os $t_machine$needs$delta)"
     done
     if [ -n "$DELTA_OF" ]; then echo "delta of:        $DELTA_OF ($DELTA_NOTE; install it first)"; fi
 }
@@ -590,7 +599,8 @@ main() {
     if [ -n "$DELTA_OF" ]; then  # before anything is written: the base must be there
         [ -d "$PREFIX/releases" ] || die 4 "this delta installer upgrades $DELTA_OF, and $PREFIX holds no release" \
             "install $DELTA_OF first, or use the full installer of $NAME $VERSION"
-        case "$MEMBERS" in *" $UV_MEMBER"*) ;; *) uv_from=$(base_uv) || exit $? ;; esac
+        case "$MEMBERS" in *" $UV_MEMBER
+"*) ;; *) uv_from=$(base_uv) || exit $? ;; esac
     fi
     plan_install
     mkdir -p "$PREFIX" 2>/dev/null || die 1 "cannot create $PREFIX" "choose a writable --prefix, or run as a user who may write there"

