@@ -209,3 +209,25 @@ def test_a_fat_delta_refuses_a_prefix_without_its_base(tiny_project: ProjectFact
     assert proc.returncode == 4, proc.stderr
     assert "this delta installer upgrades tiny 1.0.0-" in proc.stderr and "does not hold its beta-" in proc.stderr
     assert sorted(p.name for p in (prefix / "releases").iterdir()) == before
+
+
+@pytest.mark.fault("--delta-from names a file that is no installer (random bytes, text, a directory, missing)",
+                   "build exit 2 with one line naming the file and a tip; no output written")
+@pytest.mark.parametrize("kind", ["random", "text", "directory", "missing", "zip without manifest"])
+def test_a_base_that_is_no_installer_is_refused_in_one_line(kind: str, tiny_project: ProjectFactory, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    base = tmp_path / "old.run"
+    if kind == "random":
+        base.write_bytes(bytes(range(256)) * 40)
+    elif kind == "text":
+        base.write_text("root:x:0:0:root:/root:/bin/sh\n")
+    elif kind == "directory":
+        base.mkdir()
+    elif kind == "zip without manifest":
+        with zipfile.ZipFile(base, "w") as zf:
+            zf.writestr("hello.txt", "hi")
+    out = tmp_path / "new.run"
+    assert main(["build", str(tiny_project()), "-o", str(out), "--python", PY, "--delta-from", str(base)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith(f"ERROR --delta-from {base}") and err[1].startswith("TIP ")
+    assert "Traceback" not in "\n".join(err) and not out.exists()
