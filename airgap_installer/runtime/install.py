@@ -457,18 +457,11 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             Progress(quiet).step(done.message)
             return done
         clean_stale_scratch(prefix)
-        if WINDOWS and winlayout.active_id(prefix) == release_id:
-            winlayout.activate(prefix, release_id, manifest, python)
-            done = result("unchanged", changed=False)
-            Progress(quiet).step(f"{manifest.name} {release_id} is already installed and active")
-            return done
-        if WINDOWS and (meta / COMPLETE).is_file():
-            winlayout.activate(prefix, release_id, manifest, python)
-            done = result("activated")
-            Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
-            return done
         if plan.action == "activated":
-            activate(prefix, release_id, manifest, link_bin)
+            if WINDOWS:  # the complete release is renamed into PREFIX\\current (or is there already)
+                activate_windows(prefix, release_id, manifest, python, link_bin, record=False)
+            else:
+                activate(prefix, release_id, manifest, link_bin)
             remember_signers(prefix, trust)
             done = result("activated")
             Progress(quiet).step(done.message)
@@ -494,7 +487,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
                 if WINDOWS:
-                    activate_windows(prefix, release_id, manifest, python)
+                    activate_windows(prefix, release_id, manifest, python, link_bin)
                 else:
                     activate(prefix, release_id, manifest, link_bin)
                 remember_signers(prefix, trust)
@@ -517,11 +510,12 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
     return result(plan.action)
 
 
-def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: str) -> None:
-    """Record the local packages for where the release will be (PREFIX\\current), then switch to it
-    (winlayout.py): it works there as soon as it lands."""
+def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: str, link_bin: Path | None,
+                     record: bool = True) -> None:
+    """Record the local packages of a new release for where it will be (PREFIX\\current), then switch to it
+    (winlayout.py): it works there as soon as it lands. A release made active again was recorded so already."""
     project = prefix / "releases" / release_id / project_path(manifest)
-    if not manifest.script:
+    if record and not manifest.script:
         record_sources(project, recorded_as=prefix / "current" / project_path(manifest))
         try:  # a wheel file locked by path was installed by uv from the release's tree: it moves too
             uvrecords.relocate(uvrecords.site_packages(project / ".venv"), prefix / "releases" / release_id,
@@ -529,9 +523,11 @@ def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: 
         except uvrecords.RecordError as exc:
             raise InstallError(str(exc)) from exc
     try:
-        winlayout.activate(prefix, release_id, manifest, python)
+        winlayout.activate(prefix, release_id, manifest, python, link_bin)
     except winlayout.SwitchError as exc:
         raise InstallError(str(exc), hint="the new release is complete; run the installer again to make it active") \
             from exc
+    except winlayout.LinkError as exc:
+        raise InstallError(str(exc), hint="choose another --link-bin, or remove that file") from exc
 
 
