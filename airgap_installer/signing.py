@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from airgap_installer.errors import AirgapError, InstallerFileError, UsageError
-
-NAMESPACE = "airgap-installer"
+from airgap_installer.runtime.signature import NAMESPACE, SignatureError, signer
 
 
 def _ssh_keygen() -> str:
@@ -37,38 +35,12 @@ def sign(path: Path, key: Path) -> Path:
     return sig
 
 
-def allowed_signers(keys: Path, scratch: Path) -> Path:
-    """An allowed_signers file as given, or one made from a bare public key (`ssh-ed25519 AAAA...`)."""
-    try:
-        first = keys.read_text(encoding="utf-8").splitlines()[0] if keys.stat().st_size else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--trust {keys}: cannot read it ({exc})") from exc
-    if first.startswith(("ssh-", "ecdsa-", "sk-")):
-        made = scratch / "allowed_signers"
-        made.write_text(f'signer namespaces="{NAMESPACE}" {first}\n')
-        return made
-    return keys
-
-
 def verify_signature(path: Path, keys: Path, signature: Path | None = None) -> str:
-    """Who signed `path`, per `keys`; InstallerFileError when it is unsigned, tampered or another's."""
-    sig = signature or path.with_name(path.name + ".sig")
-    if not sig.is_file():
-        raise InstallerFileError(f"{path} is not signed: no signature at {sig}",
-                                 hint="copy FILE.run.sig along with the installer")
-    tool = _ssh_keygen()
-    with tempfile.TemporaryDirectory(prefix="airgap-trust-") as tmp, path.open("rb") as data:
-        allowed = allowed_signers(keys, Path(tmp))
-        found = subprocess.run([tool, "-Y", "find-principals", "-s", str(sig), "-f", str(allowed)], stdin=data,
-                               capture_output=True, text=True)
-        who = found.stdout.strip().splitlines()[0] if found.returncode == 0 and found.stdout.strip() else ""
-        if not who:
-            raise InstallerFileError(f"{path} is not signed by a key in {keys}",
-                                     hint="get the installer from its publisher again, or the right keys")
-        data.seek(0)
-        checked = subprocess.run([tool, "-Y", "verify", "-f", str(allowed), "-I", who, "-n", NAMESPACE, "-s", str(sig)],
-                                 stdin=data, capture_output=True, text=True)
-    if checked.returncode != 0:
-        raise InstallerFileError(f"{path} does not match its signature {sig} (signed by {who})",
-                                 hint="copy the installer and its .sig again")
-    return who
+    """Who signed `path`, per `keys`; InstallerFileError when it is unsigned, tampered or another's. The check
+    is the one the Windows installer runs (runtime/signature.py): ssh-keygen's."""
+    try:
+        return signer(path, keys, signature, _ssh_keygen())
+    except SignatureError as exc:
+        if exc.exit_code == 3:
+            raise InstallerFileError(str(exc), hint=exc.hint) from exc
+        raise UsageError(str(exc), hint=exc.hint) from exc

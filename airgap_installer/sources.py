@@ -164,6 +164,37 @@ def offline_config(root: Path) -> tuple[str, str, str | None]:
     return "uv.toml", tomlkit.dumps(doc), None
 
 
+INSTALLER_CONFIG = ".airgap/uv.toml"  # in the project: the settings the installer's own uv calls read
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|[A-Za-z]:[\\/]|[/\\~]")  # a URL or an absolute path
+
+
+def installer_config(name: str, text: str) -> str:
+    """The settings uv finds in the release's project (`name`: the file that holds them, as offline_config
+    chose), as a uv.toml for `.airgap/uv.toml`. The installer's uv calls read it as UV_CONFIG_FILE, which
+    makes uv read no other configuration: not the host user's, not the host's system-wide one
+    (`/etc/uv/uv.toml`, `C:\\ProgramData\\uv\\uv.toml`; docs/uv-facts.md). uv resolves relative index and
+    find-links paths against the file's directory: they are rebased from the project to `.airgap/`."""
+    doc = tomlkit.parse(text).unwrap()
+    if name == "pyproject.toml":
+        doc = {k: v for k, v in doc.get("tool", {}).get("uv", {}).items() if k not in PROJECT_ONLY_KEYS}
+    for table in (doc, doc.get("pip", {})):
+        for key in ("find-links", "extra-index-url"):
+            if isinstance(table.get(key), list):
+                table[key] = [_rebased(v) for v in table[key]]
+        if isinstance(table.get("index-url"), str):
+            table["index-url"] = _rebased(table["index-url"])
+        for index in table.get("index", []) if isinstance(table.get("index"), list) else []:
+            if isinstance(index, dict) and isinstance(index.get("url"), str):
+                index["url"] = _rebased(index["url"])
+    head = "# Written by airgap-installer: the project's uv settings, read by the installer's own uv calls only.\n"
+    return head + tomlkit.dumps(doc)
+
+
+def _rebased(value: Any) -> Any:
+    """A path relative to the project, relative to its `.airgap/` instead; URLs and absolute paths as they are."""
+    return value if not isinstance(value, str) or _URL.match(value) else f"../{value}"
+
+
 def _apply(settings: Any) -> None:
     """Our settings on top; indexes and find-links of the build machine mean nothing on the target, and
     `no-index` would make uv take the lock for stale."""
@@ -220,6 +251,9 @@ def for_target(tree: Tree, target: Target) -> Tree:
             if clean != text:
                 by_name[rel] = clean.encode()
                 modified.append(f"{rel} (credentials removed from URLs: they stay on the build machine)")
+    # What the installer's own uv calls read (UV_CONFIG_FILE): the same settings, from no other file.
+    settings = tree.member(name)
+    by_name[tree.member(INSTALLER_CONFIG)] = installer_config(name, by_name[settings].decode()).encode()
     return replace(tree, generated=tuple(sorted(by_name.items())), modified=tuple(modified))
 
 

@@ -47,7 +47,9 @@ def check_windows_request(request: BuildRequest, config: dict[str, object], targ
     unsupported = [flag for flag, asked in (
         ("--bundle-python without --python-archive (no Windows CPython download is fetched yet)",
          request.bundle_python and not request.python_archives),
-        ("--split-size", request.split_size is not None), ("--sign", request.sign is not None),
+        ("--split-size", request.split_size is not None),
+        ("--sign with --python-archive (the .zip's installer would need its .sig inside the zip)",
+         request.sign is not None and bool(request.python_archives)),
         ("pre-install/post-install hooks (sh commands)", "pre-install" in config or "post-install" in config),
     ) if asked]
     if unsupported:

@@ -389,7 +389,8 @@ install_python() { # -> path of the bundled interpreter, installed by uv under P
     carve "$PYTHON_ARCHIVE" "$work/python.tar.gz"
     url="file://$(printf '%s' "$work/python.tar.gz" | sed 's/ /%20/g')"
     printf '%s%s%s\n' "$PYTHON_JSON_HEAD" "$url" "$PYTHON_JSON_TAIL" > "$work/downloads.json"
-    if ! env -i PATH="$PATH" HOME="$work" UV_CACHE_DIR="$work/cache" UV_PYTHON_INSTALL_DIR="$PREFIX/python" \
+    # UV_NO_CONFIG: no uv.toml of this host (the user's, /etc/uv/uv.toml) reaches this call
+    if ! env -i PATH="$PATH" HOME="$work" UV_NO_CONFIG=1 UV_CACHE_DIR="$work/cache" UV_PYTHON_INSTALL_DIR="$PREFIX/python" \
         "$work/uv" python install --offline --no-bin \
         --python-downloads-json-url "file://$(printf '%s' "$work/downloads.json" | sed 's/ /%20/g')" \
         "$PYTHON_KEY" > "$work/python.log" 2>&1; then

@@ -17,6 +17,12 @@ if /i "%~1"=="--info" goto airgap_info
 if /i "%~1"=="--help" goto airgap_help
 if /i "%~1"=="-h" goto airgap_help
 set "AIRGAP_SELF=%~f0"
+rem --json: the refusals below print the result line too (runtime/result.py), on stdout; the rest on stderr.
+set "AIRGAP_JSON="
+set "AIRGAP_DRY=false"
+for %%a in (%*) do if /i "%%~a"=="--json" set "AIRGAP_JSON=1"
+for %%a in (%*) do if /i "%%~a"=="--dry-run" set "AIRGAP_DRY=true"
+set "AIRGAP_RESULT={"changed": false, "action": "refused", "release": null, "previous": null, "version": "@@VERSION@@", "prefix": null, "exit_code":"
 set "AIRGAP_PY="
 set "AIRGAP_PYARG="
 if /i "%~1"=="--python" set "AIRGAP_PY=%~2"
@@ -31,6 +37,7 @@ if not defined AIRGAP_PY goto airgap_find
 if exist "%AIRGAP_PY%" goto airgap_run
 echo error: --python %AIRGAP_PY%: no such file 1>&2
 echo tip: pass the path of a CPython @@PYTHON@@ python.exe 1>&2
+if defined AIRGAP_JSON echo %AIRGAP_RESULT% 4, "message": "the --python given is no such file", "hint": "pass the path of a CPython @@PYTHON@@ python.exe", "dry_run": %AIRGAP_DRY%}
 exit /b 4
 :airgap_find
 rem The py launcher (python.org's installer puts it on PATH), then python on PATH.
@@ -47,6 +54,7 @@ goto airgap_run
 :airgap_none
 echo error: no Python found: neither `py -@@PYTHON@@` nor `python` runs here 1>&2
 echo tip: install CPython @@PYTHON@@, or pass --python C:\path\to\python.exe 1>&2
+if defined AIRGAP_JSON echo %AIRGAP_RESULT% 4, "message": "no Python found: neither `py -@@PYTHON@@` nor `python` runs here", "hint": "install CPython @@PYTHON@@, or pass --python C:\\path\\to\\python.exe", "dry_run": %AIRGAP_DRY%}
 exit /b 4
 :airgap_run
 rem Every byte before Python reads the zip: the size here, then the sha256 of the payload followed by this
@@ -55,23 +63,34 @@ set "AIRGAP_SIZE=@@TOTAL_SIZE@@
 if "%~z0"=="%AIRGAP_SIZE%" goto airgap_sized
 echo error: %AIRGAP_SELF% is truncated or has bytes appended: %~z0 bytes, expected %AIRGAP_SIZE% 1>&2
 echo tip: copy the installer again 1>&2
+if defined AIRGAP_JSON echo %AIRGAP_RESULT% 3, "message": "the installer is truncated or has bytes appended", "hint": "copy the installer again", "dry_run": %AIRGAP_DRY%}
 exit /b 3
 :airgap_sized
 "%AIRGAP_PY%" %AIRGAP_PYARG% -I -B -c "import hashlib,re,sys;f=open(sys.argv[1],'rb');h=f.read(@@PAYLOAD_OFFSET@@);w=hashlib.sha256();[w.update(c) for c in iter(lambda:f.read(1<<20),b'')];d=re.search(b'zeros: ([0-9a-f]{64})',h);w.update(h[:d.start(1)]+b'0'*64+h[d.end(1):]);a=w.hexdigest();e=d.group(1).decode();a==e or sys.exit('error: '+sys.argv[1]+' is corrupt: sha256 '+a+', expected '+e+chr(10)+'tip: copy the installer again and compare its sha256')" "%AIRGAP_SELF%"
-if errorlevel 1 exit /b 3
+if errorlevel 1 goto airgap_corrupt
 set "AIRGAP_BOOTSTRAP_VERIFIED=1"
 "%AIRGAP_PY%" %AIRGAP_PYARG% -I -B "%AIRGAP_SELF%" %*
 exit /b %errorlevel%
+:airgap_corrupt
+if defined AIRGAP_JSON echo %AIRGAP_RESULT% 3, "message": "the installer is corrupt: its sha256 is not the one it was built with", "hint": "copy the installer again and compare its sha256", "dry_run": %AIRGAP_DRY%}
+exit /b 3
 :airgap_info
 @@INFO@@
 exit /b 0
 :airgap_help
-echo.Usage: %~nx0 [--prefix DIR] [-y] [--python PATH] [--keep N] [--quiet] [--check] [--info] [--list]
+echo.Usage: %~nx0 [--prefix DIR] [-y] [--python PATH] [--keep N] [--link-bin DIR] [--json] [--dry-run]
+echo.       [--trust KEYS] [--quiet] [--check] [--info] [--list]
 echo.
 echo.  --prefix DIR   install into DIR (default: %%LOCALAPPDATA%%\Programs\@@NAME@@)
 echo.  -y, --yes      do not ask for confirmation
 echo.  --python PATH  the CPython @@PYTHON@@ (64-bit) to install with (default: py -@@PYTHON@@, else python on PATH)
 echo.  --keep N       keep N releases for rollback (default: 3)
+echo.  --link-bin DIR also write the launchers into DIR (e.g. a directory on PATH)
+echo.  --json         print the result as one JSON object, the last line of stdout (progress: stderr)
+echo.  --dry-run      run every check and say what an install would do; write nothing
+echo.  --trust KEYS   refuse the file unless FILE.cmd.sig verifies with these allowed_signers or public key
+echo.                 (ssh-keygen.exe: Windows' OpenSSH Client); --signature SIG: the .sig, if not beside
+echo.  --allow-downgrade  in a prefix that trusts a signer, install a version older than the active one
 echo.  --quiet        print only errors
 echo.  --accept       accept the project's license without asking (read it with --license)
 echo.  --sbom         print the CycloneDX SBOM and exit

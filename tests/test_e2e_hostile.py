@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from airgap_installer.cli import main
 from tests.conftest import ProjectFactory, target_python
-from tests.helpers import build, install
+from tests.helpers import build, install, uv_in
 from tests.jail import Jail
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -143,3 +144,25 @@ def test_link_bin_does_not_replace_another_programs_link(run_file: Path, jail: J
                    check=False)
     assert proc.returncode == 1 and "another program's" in proc.stderr
     assert os.readlink(links / "tiny") == "/usr/bin/true"
+
+
+@pytest.mark.fault("a system-wide `/etc/uv/uv.toml` on the host (here: not even TOML)",
+                   "the install's uv calls do not read it (UV_CONFIG_FILE: the release's own settings only)")
+def test_the_hosts_system_uv_config_is_not_read_by_the_install(run_file: Path, jail: Jail, tmp_path: Path) -> None:
+    """uv reads /etc/uv/uv.toml (after $XDG_CONFIG_DIRS/uv/uv.toml) and no variable moves it: the install
+    gives uv the release's settings as UV_CONFIG_FILE, which makes uv read no other file. The file is
+    put into this jail's /etc only (an overlay in its mount namespace), never into this machine's."""
+    upper, work = tmp_path / "etc-upper", tmp_path / "etc-work"
+    (upper / "uv").mkdir(parents=True)
+    work.mkdir()
+    (upper / "uv" / "uv.toml").write_text("this is not toml = = =\n")
+    hostile = replace(jail, setup=[*jail.setup,
+                                   f"mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} /etc"])
+    prefix = tmp_path / "prefix"
+    proc = install(hostile, run_file, prefix, "--python", target_python(), check=False)
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    # The file is there for uv in that jail: the user's own uv calls read it (their host, their config).
+    said = uv_in(hostile, prefix, "run", "tiny", check=False)
+    assert said.returncode != 0 and "/etc/uv/uv.toml" in said.stderr
+    # Without it, plain `uv run` in the release works offline, with no environment variables.
+    assert "tiny ok alpha=1.0" in uv_in(jail, prefix, "run", "tiny").stdout

@@ -8,6 +8,7 @@ it needs Debian's wine, wine64 and gcc-mingw-w64-x86-64-posix (.ci/run installs 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PureWindowsPath
+from typing import Any
 
 import pytest
 
@@ -198,7 +200,7 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
     assert "a command prompt whose current directory is in it" in held.stderr
     assert "windemo 1.0 win32" in in_current(wine, prefix, rf"{prefix}\bin\uv.exe run windemo")
     switched = install(wine, installers["1.1"], prefix, then=(rf"{prefix}\bin\uv.exe run windemo",))
-    assert "is already installed; it is active again" in switched.stdout
+    assert "was already installed; it is active again" in switched.stdout
     assert "windemo 1.1 win32" in switched.stdout
     # --keep counts PREFIX\current: with --keep 2, releases\ keeps only the one before it (1.1); 1.0 goes.
     pruned = install(wine, installers["1.2"], prefix, "--keep", "2", then=(rf"{prefix}\bin\uv.exe run windemo",))
@@ -215,19 +217,24 @@ def test_upgrade_rollback_uninstall(wine: WineHost, installers: dict[str, PureWi
 
 def test_the_users_uv_config_is_not_read_by_the_install(wine: WineHost,
                                                         installers: dict[str, PureWindowsPath]) -> None:
-    """uv on Windows reads %APPDATA%\\uv\\uv.toml (XDG_CONFIG_HOME does not hide it there): the install must
-    not. A broken one would fail every uv call that reads it."""
+    """uv on Windows reads %APPDATA%\\uv\\uv.toml (XDG_CONFIG_HOME does not hide it there) and the system's
+    C:\\ProgramData\\uv\\uv.toml (no variable moves it): the install must read neither (UV_CONFIG_FILE, the
+    release's own settings). A broken one would fail every uv call that reads it."""
     user_config = wine.host_path(PureWindowsPath(r"C:\users")) / "root" / "AppData" / "Roaming" / "uv" / "uv.toml"
-    user_config.parent.mkdir(parents=True, exist_ok=True)
-    user_config.write_text("this is not toml = = =\n")
+    system_config = wine.host_path(PureWindowsPath(r"C:\ProgramData\uv\uv.toml"))
+    for config in (user_config, system_config):
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("this is not toml = = =\n")
     try:
         prefix = PureWindowsPath(r"C:\apps\userconfig")
         proc = install(wine, installers["1.0"], prefix, check=False)
         assert proc.returncode == 0, (proc.stdout, proc.stderr)
-        said = wine.cmd(f"cd /d {prefix}\\current", rf"{prefix}\bin\uv.exe run windemo 2>&1", check=False)
-        assert "Failed to parse" in said.stdout and "AppData" in said.stdout  # the user's own uv calls read it
-    finally:
         user_config.unlink()
+        said = wine.cmd(f"cd /d {prefix}\\current", rf"{prefix}\bin\uv.exe run windemo 2>&1", check=False)
+        assert r"Failed to parse: C:\ProgramData\uv\uv.toml" in said.stdout  # the user's own uv calls read it
+    finally:
+        user_config.unlink(missing_ok=True)
+        system_config.unlink()
 
 
 def test_damaged_file_is_refused_with_nothing_written(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
@@ -329,3 +336,79 @@ def test_a_license_is_accepted_before_anything_is_written(wine: WineHost, tiny_p
     assert not wine.host_path(prefix).exists()
     accepted = install(wine, installer, prefix, "--accept", then=(rf"{prefix}\bin\uv.exe run tiny",))
     assert "tiny ok alpha=1.0 beta=1.0" in accepted.stdout
+
+
+def results(out: str) -> list[dict[str, Any]]:
+    """The JSON result lines of a batch (each run with --json prints exactly one on stdout)."""
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert all(line.startswith("{") for line in lines), out
+    found = [json.loads(line) for line in lines]
+    assert all(set(r) == KEYS for r in found), found
+    return found
+
+
+KEYS = {"changed", "action", "release", "previous", "version", "prefix", "exit_code", "message", "hint", "dry_run"}
+
+
+def test_json_dry_run_and_link_bin(wine: WineHost, installers: dict[str, PureWindowsPath]) -> None:
+    """The sh installer's result contract from cmd.exe (runtime/result.py): with --json, stdout is one JSON
+    line per run; --dry-run writes nothing; the active release again writes nothing; --link-bin DIR gets
+    the same launchers as PREFIX\\bin, and uninstall takes them away."""
+    prefix, links = PureWindowsPath(r"C:\apps\json"), PureWindowsPath(r"C:\linkbin")
+    host = wine.host_path(prefix)
+    run = f"--prefix {prefix} --python {PYTHON} --json"
+    [dry] = results(wine.cmd(f"{installers['1.0']} {run} --dry-run").stdout)
+    assert not host.exists()  # --dry-run: every check, nothing written (no -y needed)
+    assert (dry["action"], dry["changed"], dry["dry_run"], dry["exit_code"]) == ("installed", True, True, 0)
+    assert dry["release"].startswith("1.0-") and dry["prefix"] == str(prefix) and "would install" in dry["message"]
+    proc = wine.cmd(f"call {installers['1.0']} {run} -y --link-bin {links}",
+                    f"call {installers['1.0']} {run} -y --link-bin {links}",
+                    f"call {installers['1.1']} {run} -y --link-bin {links}",
+                    f"call {installers['1.0']} {run} --dry-run",
+                    rf"call {links}\windemo.cmd linked 1>&2")
+    first, again, upgrade, back = results(proc.stdout)
+    assert "Installing windemo 1.0" in proc.stderr  # progress goes to stderr
+    assert (first["action"], first["changed"], first["previous"]) == ("installed", True, None)
+    assert (again["action"], again["changed"], again["release"]) == ("unchanged", False, first["release"])
+    assert (upgrade["action"], upgrade["previous"], upgrade["version"]) == ("upgraded", first["release"], "1.1")
+    assert (back["action"], back["release"], back["dry_run"]) == ("activated", first["release"], True)
+    assert "windemo 1.1 win32 42 compiled ['linked']" in proc.stderr  # DIR\windemo.cmd runs the active release
+    assert wine.host_path(links / "windemo.cmd").read_bytes() == (host / "bin" / "windemo.cmd").read_bytes()
+    wine.cmd(rf"call {prefix}\bin\windemo-uninstall.cmd")
+    assert not wine.host_path(links / "windemo.cmd").exists()
+
+
+def test_refusals_give_one_json_line_and_write_nothing(wine: WineHost, installers: dict[str, PureWindowsPath]
+                                                       ) -> None:
+    """Every refusal prints the result line with --json, the cmd.exe bootstrap's own too (a damaged file,
+    no Python); a launcher in --link-bin DIR that is another program's is not replaced; --trust needs
+    ssh-keygen.exe (Windows' OpenSSH Client), and without one the file is refused before anything is
+    written (exit 4, as the sh installer without ssh-keygen)."""
+    good = wine.host_path(installers["1.0"])
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped, appended = DIST / "json-flipped.cmd", DIST / "json-appended.cmd"
+    wine.host_path(flipped).write_bytes(bytes(data))
+    wine.host_path(appended).write_bytes(good.read_bytes() + b"x")
+    (wine.host_path(DIST) / "windemo.pub").write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBzl9K+3AfBfNfP3OFmTXDcb"
+                                                      "CNDRtmLFtLJO7UrLYJYC release\n")
+    wine.host_path(PureWindowsPath(r"C:\foreign")).mkdir(exist_ok=True)
+    wine.host_path(PureWindowsPath(r"C:\foreign\windemo.cmd")).write_text("@echo another program's\r\n")
+    run = f"--prefix C:\\apps\\refused -y --json --python {PYTHON}"
+    proc = wine.cmd(f"call {flipped} {run}", f"call {appended} {run}", f"call {installers['1.0']} {run} --bogus",
+                    f"call {installers['1.0']} --prefix C:\\apps\\refused -y --json --python C:\\nowhere\\python.exe",
+                    f"call {installers['1.0']} {run} --trust {DIST}\\windemo.pub",
+                    f"call {installers['1.0']} {run} --link-bin C:\\foreign",
+                    f"{installers['1.0']} --prefix C:\\apps\\refused -y --json", check=False)  # no Python at all
+    assert proc.returncode == 4, (proc.stdout, proc.stderr)
+    flip, cut, bogus, nowhere, trust, foreign, nopython = results(proc.stdout)
+    assert (flip["exit_code"], flip["action"], flip["version"]) == (3, "refused", "1.0")
+    assert "is corrupt" in flip["message"] and cut["exit_code"] == 3 and "truncated" in cut["message"]
+    assert bogus["exit_code"] == 2 and "--bogus" in bogus["message"] and bogus["hint"] == "see --help"
+    assert nowhere["exit_code"] == 4 and "no such file" in nowhere["message"]
+    assert trust["exit_code"] == 4 and "ssh-keygen" in trust["message"] and "OpenSSH Client" in trust["hint"]
+    assert foreign["exit_code"] == 1 and "another program's" in foreign["message"]
+    assert nopython["exit_code"] == 4 and "no Python found" in nopython["message"]
+    assert "another program's" in wine.host_path(PureWindowsPath(r"C:\foreign\windemo.cmd")).read_text()
+    # Only the --link-bin run got as far as building a release (and left the prefix's scratch and state).
+    assert not (wine.host_path(PureWindowsPath(r"C:\apps\refused")) / "current").exists()

@@ -142,3 +142,25 @@ def test_a_file_name_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")
     with pytest.raises(ProjectError, match="not UTF-8"):
         project_files(tmp_path)
+
+
+def test_the_installers_config_holds_the_projects_settings_rebased_to_airgap(tmp_path: Path) -> None:
+    """`.airgap/uv.toml` (the installer's UV_CONFIG_FILE): the settings uv finds in the release, with the
+    keys only a pyproject.toml may hold left out and relative index and find-links paths rebased, as uv
+    resolves them against the file's own directory."""
+    from airgap_installer.sources import installer_config
+
+    pyproject = ('[project]\nname = "p"\n[tool.uv]\nresolution = "lowest-direct"\nfind-links = [".airgap/wheelhouse"]\n'
+                 'extra-index-url = ["vendor/simple", "https://mirror.example/simple"]\n'
+                 '[tool.uv.sources]\nidna = { index = "x" }\n'
+                 '[[tool.uv.index]]\nname = "x"\nurl = "http://127.0.0.1:9/simple"\n'
+                 '[[tool.uv.index]]\nname = "y"\nurl = "local/index"\n')
+    doc = tomlkit.parse(installer_config("pyproject.toml", pyproject)).unwrap()
+    assert doc == {"resolution": "lowest-direct", "find-links": ["../.airgap/wheelhouse"],
+                   "extra-index-url": ["../vendor/simple", "https://mirror.example/simple"],
+                   "index": [{"name": "x", "url": "http://127.0.0.1:9/simple"}, {"name": "y", "url": "../local/index"}]}
+    uv_toml = ('offline = true\nfind-links = [".airgap/wheelhouse", "/abs/wheels", "C:\\\\wheels"]\n'
+               '[pip]\nindex-url = "idx"\n')
+    doc = tomlkit.parse(installer_config("uv.toml", uv_toml)).unwrap()
+    assert doc == {"offline": True, "find-links": ["../.airgap/wheelhouse", "/abs/wheels", "C:\\wheels"],
+                   "pip": {"index-url": "../idx"}}

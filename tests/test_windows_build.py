@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -152,3 +153,32 @@ def test_arm64_windows_carries_the_arm64_uv(tiny_project: ProjectFactory, tmp_pa
     assert manifest["target"] == "cp313-aarch64-pc-windows-msvc"
     assert manifest["uv_wheel"] == "uv-0.13.9-py3-none-win_arm64.whl"
     assert zipfile.ZipFile(out).getinfo("bin/uv.exe").file_size > 10_000_000
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (openssh-client) is missing")
+def test_a_signed_windows_file_verifies_with_stock_ssh_keygen(tiny_project: ProjectFactory, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str],
+                                                              builder_cache: Path) -> None:
+    """`--sign` for a Windows target: FILE.cmd.sig over every byte of the .cmd, what the installer's
+    `--trust` hands to ssh-keygen.exe on the host (runtime/signature.py); here Linux's ssh-keygen checks
+    the same bytes, through `verify` and the runtime's own `signer`. A bundle (.zip) is still refused."""
+    from airgap_installer.runtime.signature import SignatureError, signer
+
+    key = tmp_path / "release"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "release@example", "-f", str(key)], check=True)
+    project = tiny_project()
+    out = build(project, tmp_path / "tiny.cmd", *WIN, "--sign", str(key))
+    assert out.with_name("tiny.cmd.sig").is_file()
+    capsys.readouterr()
+    assert main(["verify", str(out), "--trust", str(key) + ".pub", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["signed_by"] == "signer"
+    assert signer(out, Path(str(key) + ".pub")) == "signer"
+    tampered = tmp_path / "tampered.cmd"
+    tampered.write_bytes(out.read_bytes() + b"x")
+    tampered.with_name("tampered.cmd.sig").write_bytes(out.with_name("tiny.cmd.sig").read_bytes())
+    with pytest.raises(SignatureError) as err:
+        signer(tampered, Path(str(key) + ".pub"))
+    assert err.value.exit_code == 3 and "does not match its signature" in str(err.value)
+    rc, _, said = run_cli(capsys, "build", str(project), "-o", str(tmp_path / "b.zip"), *WIN, "--sign",
+                          str(key), "--python-archive", str(tmp_path / "python-3.13.2-embed-amd64.zip"))
+    assert rc != 0 and "--sign with --python-archive" in said

@@ -241,20 +241,24 @@ def _lock(handle: IO[str], *, wait: bool) -> None:
         fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
 
 
-def clean_env(scratch: Path, cache: Path) -> dict[str, str]:
-    """The environment uv runs in: nothing from the host may point it at an index, a venv or a config."""
+def clean_env(scratch: Path, cache: Path, settings: Path) -> dict[str, str]:
+    """The environment uv runs in: nothing from the host may point it at an index, a venv or a config.
+    `settings`: the release's `.airgap/uv.toml` (the project's own uv settings, written by the builder),
+    given as UV_CONFIG_FILE: uv then reads that file and no other, neither the host user's uv.toml nor
+    the system-wide `/etc/uv/uv.toml` or `C:\\ProgramData\\uv\\uv.toml`, which no other variable hides."""
     drop = ("UV_", "PIP_", "PYTHON", "VIRTUAL_ENV", "CONDA_", "XDG_CONFIG")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     config = scratch / "empty-config"
     config.mkdir(parents=True, exist_ok=True)
     env.update(
+        UV_CONFIG_FILE=str(settings),
         UV_CACHE_DIR=str(cache),
         UV_PYTHON_DOWNLOADS="never",
         UV_NO_PROGRESS="1",
-        XDG_CONFIG_HOME=str(config),  # hides the host user's uv.toml
+        XDG_CONFIG_HOME=str(config),  # an empty home for anything else that looks there
         PYTHONDONTWRITEBYTECODE="1",
     )
-    if WINDOWS:  # uv reads %APPDATA%\\uv\\uv.toml there, whatever XDG_CONFIG_HOME says
+    if WINDOWS:
         env["APPDATA"] = str(config)
     return env
 
@@ -388,14 +392,14 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
             os.replace(uv, uv_bin)  # the bootstrap carved it inside PREFIX: same filesystem
         except OSError:
             shutil.copy2(uv, uv_bin)
-        env = clean_env(scratch, meta / "uv-cache")
+        env = clean_env(scratch, meta / "uv-cache", meta / "uv.toml")
     else:
         store.place_uv(prefix, uv, meta / "bin" / "uv")
         uv_bin = str(meta / "bin" / "uv")
         # uv unpacks each wheel into its cache and hard-links the files into the venv. The cache is the
         # prefix's (store.py): a wheel an earlier release unpacked is linked, not unpacked again. A script's
         # environment lives in its release's own cache (uv keeps it there).
-        env = clean_env(scratch, meta / "uv-cache" if manifest.script else store.cache_dir(prefix))
+        env = clean_env(scratch, meta / "uv-cache" if manifest.script else store.cache_dir(prefix), meta / "uv.toml")
     run_hook("pre-install", manifest, release, project, env, progress, log)
     if manifest.script:
         build_script_env(manifest.script, project, uv_bin, python, env, progress, log)
@@ -453,18 +457,11 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
             Progress(quiet).step(done.message)
             return done
         clean_stale_scratch(prefix)
-        if WINDOWS and winlayout.active_id(prefix) == release_id:
-            winlayout.activate(prefix, release_id, manifest, python)
-            done = result("unchanged", changed=False)
-            Progress(quiet).step(f"{manifest.name} {release_id} is already installed and active")
-            return done
-        if WINDOWS and (meta / COMPLETE).is_file():
-            winlayout.activate(prefix, release_id, manifest, python)
-            done = result("activated")
-            Progress(quiet).step(f"{manifest.name} {release_id} is already installed; it is active again")
-            return done
         if plan.action == "activated":
-            activate(prefix, release_id, manifest, link_bin)
+            if WINDOWS:  # the complete release is renamed into PREFIX\\current (or is there already)
+                activate_windows(prefix, release_id, manifest, python, link_bin, record=False)
+            else:
+                activate(prefix, release_id, manifest, link_bin)
             remember_signers(prefix, trust)
             done = result("activated")
             Progress(quiet).step(done.message)
@@ -490,7 +487,7 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
                 if WINDOWS:
-                    activate_windows(prefix, release_id, manifest, python)
+                    activate_windows(prefix, release_id, manifest, python, link_bin)
                 else:
                     activate(prefix, release_id, manifest, link_bin)
                 remember_signers(prefix, trust)
@@ -499,8 +496,8 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
                 for old in removed:
                     progress.step(f"removed old release {old}")
                 if removed and not WINDOWS:
-                    uv_now = str(release / project_path(manifest) / ".airgap" / "bin" / "uv")
-                    dropped = store.sweep(prefix, uv_now, clean_env(scratch, store.cache_dir(prefix)))
+                    uv_now = str(meta / "bin" / "uv")
+                    dropped = store.sweep(prefix, uv_now, clean_env(scratch, store.cache_dir(prefix), meta / "uv.toml"))
                     shutil.rmtree(scratch, ignore_errors=True)
                     if dropped:
                         progress.step(f"dropped {len(dropped)} wheels no release uses")
@@ -513,11 +510,12 @@ def install(run_file: Path, *, prefix: Path, uv: Path, python: str, payload_sha2
     return result(plan.action)
 
 
-def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: str) -> None:
-    """Record the local packages for where the release will be (PREFIX\\current), then switch to it
-    (winlayout.py): it works there as soon as it lands."""
+def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: str, link_bin: Path | None,
+                     record: bool = True) -> None:
+    """Record the local packages of a new release for where it will be (PREFIX\\current), then switch to it
+    (winlayout.py): it works there as soon as it lands. A release made active again was recorded so already."""
     project = prefix / "releases" / release_id / project_path(manifest)
-    if not manifest.script:
+    if record and not manifest.script:
         record_sources(project, recorded_as=prefix / "current" / project_path(manifest))
         try:  # a wheel file locked by path was installed by uv from the release's tree: it moves too
             uvrecords.relocate(uvrecords.site_packages(project / ".venv"), prefix / "releases" / release_id,
@@ -525,9 +523,11 @@ def activate_windows(prefix: Path, release_id: str, manifest: Manifest, python: 
         except uvrecords.RecordError as exc:
             raise InstallError(str(exc)) from exc
     try:
-        winlayout.activate(prefix, release_id, manifest, python)
+        winlayout.activate(prefix, release_id, manifest, python, link_bin)
     except winlayout.SwitchError as exc:
         raise InstallError(str(exc), hint="the new release is complete; run the installer again to make it active") \
             from exc
+    except winlayout.LinkError as exc:
+        raise InstallError(str(exc), hint="choose another --link-bin, or remove that file") from exc
 
 

@@ -7,15 +7,21 @@ the header's no-op check (an install of the active release writes nothing, not e
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import winlayout
 from .layout import COMPLETE, project_path
 from .manifest import Manifest
+
+WINDOWS = sys.platform == "win32"  # there `current` is the active release itself (winlayout.py)
 
 
 def active_release(prefix: Path) -> str | None:
     """The release `current` points at ("<version>-<sha12>"), or None."""
+    if WINDOWS:
+        return winlayout.active_id(prefix)
     current = prefix / "current"
     if not current.is_symlink():
         return None
@@ -26,6 +32,8 @@ def active_release(prefix: Path) -> str | None:
 def is_complete(prefix: Path, release_id: str, manifest: Manifest) -> bool:
     rel = project_path(manifest)
     release = prefix / "releases" / release_id
+    if WINDOWS and active_release(prefix) == release_id:
+        release = prefix / "current"
     return ((release / rel if rel else release) / ".airgap" / COMPLETE).is_file()
 
 
@@ -42,6 +50,8 @@ class Plan:
 
 def launchers_in_place(prefix: Path, manifest: Manifest, link_bin: Path | None) -> bool:
     """PREFIX/bin holds uv and the launchers activation writes, and --link-bin's links point at them."""
+    if WINDOWS:
+        return winlayout.launchers_in_place(prefix, manifest, link_bin)
     bin_dir = prefix / "bin"
     names = ["uv", *manifest.scripts, f"{manifest.name}-rollback", f"{manifest.name}-uninstall"]
     if not all((bin_dir / name).exists() for name in names):

@@ -36,6 +36,10 @@ class SwitchError(OSError):
     """PREFIX\\current could not be switched (a program runs from it); nothing changed."""
 
 
+class LinkError(Exception):
+    """--link-bin DIR holds a launcher of that name that this prefix did not write; nothing changed."""
+
+
 def release_root(prefix: Path, release_id: str) -> Path:
     return prefix / "releases" / release_id
 
@@ -200,10 +204,66 @@ def write_helpers(prefix: Path, manifest: Manifest, python: str) -> None:
     os.replace(tmp, runtime)
 
 
-def activate(prefix: Path, release_id: str, manifest: Manifest, python: str) -> None:
-    """Switch PREFIX\\current to the complete release, then point bin\\ at it."""
+def _ours(path: Path, prefix: Path) -> bool:
+    """A launcher this prefix wrote: our mark on its first line, and this prefix in it."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            first, rest = f.readline(), f.read()
+    except OSError:
+        return False
+    return MARK in first and str(prefix).replace("%", "%%") in rest
+
+
+def check_links(prefix: Path, manifest: Manifest, link_bin: Path) -> None:
+    """--link-bin DIR: refuse before anything changes when DIR holds another program's launcher."""
+    for script in manifest.scripts:
+        link = link_bin / f"{script}.cmd"
+        if link.exists() and not _ours(link, prefix):
+            raise LinkError(f"{link} exists and was not written by airgap-installer for {prefix} (another "
+                            "program's); not replacing it")
+
+
+def link_launchers(prefix: Path, manifest: Manifest, link_bin: Path) -> None:
+    """--link-bin DIR (e.g. a directory on PATH): the same .cmd launchers as PREFIX\\bin's (no links on
+    Windows: they run PREFIX\\current's scripts), recorded in `linked` so that uninstall removes them."""
+    link_bin.mkdir(parents=True, exist_ok=True)
+    current = project_dir(prefix, manifest)
+    record = prefix / STATE / "linked"
+    known = set(record.read_text(encoding="utf-8").splitlines()) if record.is_file() else set()
+    for script in manifest.scripts:
+        _write(link_bin / f"{script}.cmd", launcher(current, script, manifest.script))
+        known.add(str(link_bin / f"{script}.cmd"))
+    _write(record, "".join(f"{line}\n" for line in sorted(known)))
+
+
+def launchers_in_place(prefix: Path, manifest: Manifest, link_bin: Path | None) -> bool:
+    """PREFIX\\bin holds uv.exe and the launchers activation writes, and --link-bin DIR the same launchers."""
+    bin_dir = prefix / "bin"
+    names = ["uv.exe", *(f"{s}.cmd" for s in manifest.scripts), f"{manifest.name}-rollback.cmd",
+             f"{manifest.name}-uninstall.cmd"]
+    if not all((bin_dir / name).is_file() for name in names):
+        return False
+    if link_bin is None:
+        return True
+    current = project_dir(prefix, manifest)
+    for script in manifest.scripts:
+        try:
+            text = (link_bin / f"{script}.cmd").read_bytes()
+        except OSError:
+            return False
+        if text != launcher(current, script, manifest.script).encode("utf-8"):
+            return False
+    return True
+
+
+def activate(prefix: Path, release_id: str, manifest: Manifest, python: str, link_bin: Path | None = None) -> None:
+    """Switch PREFIX\\current to the complete release, then point bin\\ (and --link-bin DIR) at it."""
+    if link_bin is not None:
+        check_links(prefix, manifest, link_bin)
     switch(prefix, release_id)
     write_helpers(prefix, manifest, python)
+    if link_bin is not None:
+        link_launchers(prefix, manifest, link_bin)
     link_uv(prefix, project_dir(prefix, manifest))
 
 
@@ -242,6 +302,10 @@ def uninstall(prefix: Path, name: str) -> int:
                 made = MARK in f.readline()
         if made:
             entry.unlink()
+    record = prefix / STATE / "linked"  # --link-bin's launchers, where this prefix still owns them
+    for line in record.read_text(encoding="utf-8").splitlines() if record.is_file() else []:
+        if line and Path(line).is_file() and _ours(Path(line), prefix):
+            Path(line).unlink()
     for path in (prefix / "current", prefix / "releases", prefix / STATE):
         shutil.rmtree(path, ignore_errors=True)
     left = [p for p in (prefix / "current", prefix / "releases") if p.exists()]

@@ -19,9 +19,12 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import NoReturn, TextIO
 
+from . import signature, status
 from .layout import STATE
 from .manifest import Manifest, ManifestError
+from .result import Result, action_for_exit
 
 BOOTSTRAP_MAX = 1 << 20
 USAGE = "Offline installer for Windows, run from cmd.exe; exit codes: 0 ok, 1 install failed (the previous " \
@@ -37,8 +40,13 @@ class Refused(Exception):
         self.hint = hint
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # a usage error is a refusal too (one line; --json: a result)
+        raise Refused(2, message, "see --help")
+
+
 def _parser(name: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=name, description=USAGE)
+    parser = _Parser(prog=name, description=USAGE)
     parser.add_argument("--prefix", help="install into this directory (default: %%LOCALAPPDATA%%\\Programs\\NAME)")
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--python", help="the CPython to install with (the bootstrap runs this runtime with it)")
@@ -47,6 +55,17 @@ def _parser(name: str) -> argparse.ArgumentParser:
     parser.add_argument("--keep", type=int, default=3, help="keep N releases for rollback (default: 3)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("--accept", action="store_true", help="accept the project's license without asking")
+    parser.add_argument("--link-bin", metavar="DIR", help="also write the launchers into DIR (e.g. one on PATH)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as one JSON object, the last line of stdout (progress: stderr)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="run every check (file, signature, host, Python, prefix) and say what an install "
+                             "would do; write nothing")
+    parser.add_argument("--trust", metavar="FILE", help="refuse the file unless its signature (FILE.cmd.sig beside "
+                        "it) verifies with this allowed_signers file or public key (needs ssh-keygen.exe)")
+    parser.add_argument("--signature", metavar="SIG", help="the signature file, if it is not beside this one")
+    parser.add_argument("--allow-downgrade", action="store_true",
+                        help="in a prefix that trusts a signer, install a version older than the active one")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--check", action="store_true", help="verify the file's sha256 and exit")
     what.add_argument("--info", action="store_true", help="print what this installer contains and exit")
@@ -216,13 +235,78 @@ def place_python(prefix: Path, manifest: Manifest, quiet: bool) -> str:
     return str(dest / "python.exe")
 
 
-def run(args: argparse.Namespace, self_path: Path) -> int:
+class Seen:
+    """What a run has learnt so far, for the result of a run that is refused on the way (--json)."""
+
+    def __init__(self) -> None:
+        self.version: str | None = None
+        self.prefix: Path | None = None
+
+
+TRUSTED = "trusted_signers"  # install.remember_signers writes it
+
+
+def check_signature(args: argparse.Namespace, self_path: Path, prefix: Path | None) -> tuple[str | None, Path | None]:
+    """--trust, or a prefix that remembers its signers: ssh-keygen's verdict on FILE.sig, as the sh header's
+    check_signature. Returns the signer and the keys a prefix's first signed install records."""
+    remembered = prefix / STATE / TRUSTED if prefix is not None else None
+    if remembered is not None and not remembered.is_file():
+        remembered = None
+    if not args.trust and remembered is None:
+        return None, None
+    sig = Path(args.signature) if args.signature else None
+    try:
+        who = signature.signer(self_path, Path(args.trust), sig) if args.trust else None
+        if remembered is not None:
+            who = signature.signer(self_path, remembered, sig)
+    except signature.SignatureError as exc:
+        raise Refused(exc.exit_code, str(exc), exc.hint) from exc
+    return who, (Path(os.path.abspath(args.trust)) if args.trust and remembered is None else None)
+
+
+def check_writable(prefix: Path) -> None:
+    """--dry-run: what the install's first writes would meet."""
+    here = prefix
+    while not here.exists() and here.parent != here:
+        here = here.parent
+    if not here.is_dir() or not os.access(here, os.W_OK):
+        raise Refused(1, f"cannot create {prefix}" if here != prefix else f"{prefix} is not writable",
+                      "choose a writable --prefix")
+
+
+def _runtime(argv: list[str], out: TextIO) -> int:
+    """The runtime's install or plan (main.py), with the real stdout: its --json line goes there."""
+    from .main import main as runtime_main  # the install and its error handling, as on POSIX
+
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        return runtime_main(argv)
+    finally:
+        sys.stdout = saved
+
+
+def run(args: argparse.Namespace, self_path: Path, seen: Seen, out: TextIO) -> int:
     boot = Bootstrap(self_path)
     if not args.info and os.environ.get("AIRGAP_BOOTSTRAP_VERIFIED") != "1":
         boot.verify()  # before anything is read from the payload or written (the bootstrap did it already)
+    installing = not (args.info or args.check or args.extract or args.wheelhouse or args.list or args.license
+                      or args.sbom)
     try:
         with zipfile.ZipFile(self_path) as zf:
             manifest = Manifest.from_json(zf.read("manifest.json"))
+            seen.version = manifest.version
+            prefix = Path(os.path.abspath(args.prefix)) if args.prefix else default_prefix(manifest.name)
+            if installing:
+                seen.prefix = prefix
+    except (OSError, KeyError, zipfile.BadZipFile, ManifestError) as exc:
+        raise Refused(3, f"{self_path}: {exc}", "copy the installer again") from exc
+    if args.info:
+        print(info(manifest, boot.payload_sha256))
+        return 0
+    signer, remember = check_signature(args, self_path, prefix if installing else None)
+    try:
+        with zipfile.ZipFile(self_path) as zf:
             if args.list:
                 for entry in zf.infolist():
                     print(f"{entry.file_size:>12}  {entry.filename}")
@@ -234,27 +318,32 @@ def run(args: argparse.Namespace, self_path: Path) -> int:
                     return 0
                 sys.stdout.write(zf.read(name).decode("utf-8", errors="replace"))
                 return 0
-            if not (args.info or args.check or args.extract or args.wheelhouse):
+            if installing:
                 check_host(manifest)
                 accept_license(zf, manifest, args.accept)
-    except (OSError, KeyError, zipfile.BadZipFile, ManifestError) as exc:
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
         raise Refused(3, f"{self_path}: {exc}", "copy the installer again") from exc
-    if args.info:
-        print(info(manifest, boot.payload_sha256))
-        return 0
     if args.extract or args.wheelhouse:
-        from .main import main as runtime_main  # what the sh installer's --extract/--wheelhouse run
-
-        return runtime_main(["extract", args.extract] if args.extract else ["wheelhouse", args.wheelhouse])
+        return _runtime(["extract", args.extract] if args.extract else ["wheelhouse", args.wheelhouse], out)
     if args.check:
         print(f"{self_path}: OK ({manifest.name} {manifest.version} for {manifest.target}, payload sha256 "
               f"{boot.payload_sha256})")
         return 0
     if args.keep < 1:
         raise Refused(2, f"--keep takes a whole number of at least 1, not {args.keep}")
-    prefix = Path(os.path.abspath(args.prefix)) if args.prefix else default_prefix(manifest.name)
+    link_bin = [] if not args.link_bin else ["--link-bin", os.path.abspath(args.link_bin)]
+    trust = [*(["--signed-by", signer] if signer else []), *(["--allow-downgrade"] if args.allow_downgrade else [])]
+    common = ["--prefix", str(prefix), "--payload-sha256", boot.payload_sha256, *link_bin, *trust,
+              *(["--quiet"] if args.quiet else []), *(["--json"] if args.json else [])]
+    if args.dry_run:  # every check, then what an install would do; nothing is written
+        check_writable(prefix)
+        return _runtime(["plan", *common, "--dry-run"], out)
     if not args.yes:
         confirm(manifest, prefix)
+    if remember is None:  # the active release again writes nothing, not even scratch space
+        code = _runtime(["plan", *common], out)
+        if code != GO_ON:
+            return code
     try:
         prefix.mkdir(parents=True, exist_ok=True)
         work = prefix / STATE / f"win.{os.getpid()}"  # not tmp.PID: layout.clean_stale_scratch probes those
@@ -268,26 +357,45 @@ def run(args: argparse.Namespace, self_path: Path) -> int:
         if not args.quiet and not args.bundled_python:
             print(f"Installing {manifest.name} {manifest.version} into {prefix} (Python: {sys.executable})",
                   flush=True)
-        from .main import main as runtime_main  # the install and its error handling, as on POSIX
-
         python = place_python(prefix, manifest, args.quiet) if args.bundled_python else sys.executable
-        argv = ["install", "--prefix", str(prefix), "--uv", str(uv), "--python", python,
-                "--payload-sha256", boot.payload_sha256, "--keep", str(args.keep)]
-        return runtime_main([*argv, *(["--quiet"] if args.quiet else [])])
+        argv = ["install", *common, "--uv", str(uv), "--python", python, "--keep", str(args.keep)]
+        return _runtime([*argv, *(["--remember-signers", str(remember)] if remember else [])], out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+GO_ON = 10  # main.GO_ON: the plan says an install has work to do
+
+
+def refused(exc: Refused, seen: Seen, json: bool, dry_run: bool, out: TextIO) -> int:
+    """The two lines for a person on stderr; with --json, the result on stdout (result.py)."""
+    print(f"error: {exc}", file=sys.stderr)
+    if exc.hint:
+        print(f"tip: {exc.hint}", file=sys.stderr)
+    if json:
+        active = status.active_release(seen.prefix) if seen.prefix is not None else None
+        result = Result(False, action_for_exit(exc.code), None, active, seen.version,
+                        str(seen.prefix) if seen.prefix is not None else None, exc.code, str(exc), exc.hint, dry_run)
+        print(result.to_json(), file=out, flush=True)
+    return exc.code
+
+
 def main(argv: list[str] | None = None) -> int:
     self_path = Path(sys.argv[0]).resolve()
-    args = _parser(self_path.name).parse_args(argv)
+    raw = sys.argv[1:] if argv is None else argv
+    out, seen = sys.stdout, Seen()
     try:
-        return run(args, self_path)
+        args = _parser(self_path.name).parse_args(raw)
+    except Refused as exc:  # known before any option can be refused, as in the sh header
+        return refused(exc, seen, "--json" in raw, "--dry-run" in raw, out)
+    if args.json:
+        sys.stdout = sys.stderr  # progress and prompts; stdout carries only the result line
+    try:
+        return run(args, self_path, seen, out)
     except Refused as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if exc.hint:
-            print(f"tip: {exc.hint}", file=sys.stderr)
-        return exc.code
+        return refused(exc, seen, args.json, args.dry_run, out)
     except KeyboardInterrupt:
         print("error: interrupted; the previous release is still active", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = out
