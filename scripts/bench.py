@@ -20,6 +20,7 @@ import base64
 import functools
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -341,23 +342,27 @@ def sneakernet(name: str, project: Path, work: Path, v1: Path, runs: int) -> dic
         r["floor: distinct wheels + each uv, MB"] = sum(
             i.compress_size for i in zf.infolist() if i.filename.startswith(("wheelhouse/", "bin/uv."))) / 1e6
     where = work / "sneaker"
+    # Every run gets new directories, removed only at the end (install_places says why: deleting the
+    # previous run's gigabytes just before a run stalls that run's writes on this disk).
+    dirs = itertools.count()
+    here: dict[str, Path] = {}
 
     def install(run_file: Path, prefix: Path) -> None:
         run(["sh", str(run_file), "--prefix", str(prefix), "-y", "-q", "--python", BASE_PYTHON])
 
     def fresh(tag: str) -> None:
-        shutil.rmtree(where / tag, ignore_errors=True)
+        here[tag] = where / f"{tag}-{next(dirs)}"
 
     def with_v1(tag: str) -> None:
         fresh(tag)
-        install(v1, where / tag)
+        install(v1, here[tag])
 
-    r["fresh install of v2"] = best(runs, lambda: fresh("f"), lambda: install(full, where / "f"))
-    r["split v2 (3 parts), fresh install"] = best(runs, lambda: fresh("s"), lambda: install(split, where / "s"))
-    r["upgrade v1 -> v2, full file"] = best(runs, lambda: with_v1("u"), lambda: install(full, where / "u"))
-    r["upgrade v1 -> v2, delta file"] = best(runs, lambda: with_v1("d"), lambda: install(delta, where / "d"))
+    r["fresh install of v2"] = best(runs, lambda: fresh("f"), lambda: install(full, here["f"]))
+    r["split v2 (3 parts), fresh install"] = best(runs, lambda: fresh("s"), lambda: install(split, here["s"]))
+    r["upgrade v1 -> v2, full file"] = best(runs, lambda: with_v1("u"), lambda: install(full, here["u"]))
+    r["upgrade v1 -> v2, delta file"] = best(runs, lambda: with_v1("d"), lambda: install(delta, here["d"]))
     with_v1("g")
-    prefix = where / "g"
+    prefix = here["g"]
     before = du_bytes(prefix)
     install(full, prefix)
     release = next((prefix / "releases").glob(f"{new_version}-*"))
@@ -374,16 +379,19 @@ def sneakernet(name: str, project: Path, work: Path, v1: Path, runs: int) -> dic
     r["of the growth: the new venv's unshared files, MB"] = sum(
         st.st_blocks * 512 for d, _, files in os.walk(venv) for f in files
         if (st := os.lstat(os.path.join(d, f))).st_nlink == 1) / 1e6
-    r["cp -a of the finished .venv + sync"] = best(runs, lambda: shutil.rmtree(where / "cp", ignore_errors=True),
-                                                   lambda: run(["sh", "-c", f"cp -a {venv} {where / 'cp'} && sync"]))
+    r["cp -a of the finished .venv + sync"] = best(runs, lambda: fresh("cp"),
+                                                   lambda: run(["sh", "-c", f"cp -a {venv} {here['cp']} && sync"]))
     # uv's own part of a fresh install: a new venv and every wheel unpacked into an empty cache.
     uv_bin, pins = release / ".airgap" / "bin" / "uv", release / ".airgap" / "pins.txt"
-    uv_only = (f"{uv_bin} venv -q --python {BASE_PYTHON} {where / 'uvo' / 'venv'} && "
-               f"{uv_bin} pip install -q --offline --no-index --find-links {prefix / '.airgap-installer' / 'wheels'} "
-               f"--python {where / 'uvo' / 'venv' / 'bin' / 'python'} --no-deps --require-hashes -r {pins}")
-    r["uv venv + uv pip install of the wheels, cold cache"] = best(
-        runs, lambda: shutil.rmtree(where / "uvo", ignore_errors=True),
-        lambda: run(["sh", "-c", uv_only], env={**os.environ, "UV_CACHE_DIR": str(where / "uvo" / "cache")}))
+    wheels = prefix / ".airgap-installer" / "wheels"
+
+    def uv_only() -> None:
+        venv = here["uvo"] / "venv"
+        run(["sh", "-c", f"{uv_bin} venv -q --python {BASE_PYTHON} {venv} && {uv_bin} pip install -q --offline "
+             f"--no-index --find-links {wheels} --python {venv / 'bin' / 'python'} --no-deps --require-hashes "
+             f"-r {pins}"], env={**os.environ, "UV_CACHE_DIR": str(here["uvo"] / "cache")})
+
+    r["uv venv + uv pip install of the wheels, cold cache"] = best(runs, lambda: fresh("uvo"), uv_only)
     shutil.rmtree(where, ignore_errors=True)
     return r
 
