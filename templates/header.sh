@@ -199,7 +199,7 @@ carve() { # name dest: copy one member out of this file, inflating a deflate str
             # A raw deflate stream (its sha256 checked by verify): give it a gzip header and trailer.
             { printf '\037\213\010\000\000\000\000\000\000\003'
               member_bytes "$off" "$len"
-              le32 "$crc"; le32 "$usize"; } | gzip -dc > "$2" || die 1 "cannot write $2 (disk full?)"
+              le32 "$crc"; le32 "$usize"; } | gzip -dc > "$2" || die 1 "cannot unpack $1 into $2 (disk full, or gzip failed?)"
         else
             member_bytes "$off" "$len" > "$2" || die 1 "cannot write $2 (disk full?)"
         fi
@@ -479,6 +479,20 @@ base_uv() { # a delta file that carries no uv: the base release's copy, found by
         "install $DELTA_OF first, or use the full installer of $NAME $VERSION"
 }
 
+inflate_uv() { # in the background, while the runtime extracts the wheels (two cores): the runtime waits
+    # for $work/uv, or for $work/uv.failed ("<exit code> <line>"), which says why there is none.
+    if (carve "$UV_MEMBER" "$work/uv.part") >/dev/null 2>"$work/uv.log" 3>/dev/null; then
+        if chmod 755 "$work/uv.part" && "$work/uv.part" --version >/dev/null 2>&1; then
+            mv "$work/uv.part" "$work/uv"
+            return 0
+        fi
+        echo "4 $UV_NOEXEC" > "$work/uv.failed.tmp"
+    else  # carve died: its exit code, and its error line
+        echo "$? $(sed -n 's/^.*: error: //p' "$work/uv.log" | head -n 1)" > "$work/uv.failed.tmp"
+    fi
+    mv "$work/uv.failed.tmp" "$work/uv.failed"
+}
+
 plan_install() { # the runtime says what an install would do; the run stops here when it writes nothing
     py=$PYTHON
     bundled="$PREFIX/python/$PYTHON_KEY/bin/python$PYTHON_VERSION"
@@ -612,14 +626,21 @@ main() {
     mkdir -p "$state" && chmod 700 "$state"
     work="$state/tmp.$$"
     mkdir "$work" 2>/dev/null || die 1 "cannot create $work: something is already there" "remove it and run again"
-    trap 'rm -rf "$work"' EXIT
-    trap 'rm -rf "$work"; exit 130' INT
-    trap 'rm -rf "$work"; exit 143' TERM
+    uv_job=""
+    trap '[ -z "$uv_job" ] || kill "$uv_job" 2>/dev/null; rm -rf "$work"' EXIT
+    trap '[ -z "$uv_job" ] || kill "$uv_job" 2>/dev/null; rm -rf "$work"; exit 130' INT
+    trap '[ -z "$uv_job" ] || kill "$uv_job" 2>/dev/null; rm -rf "$work"; exit 143' TERM
+    UV_NOEXEC="the bundled uv does not run here (is $PREFIX mounted noexec?)"
+    printf '#!/bin/sh\nexit 0\n' > "$work/exec-check" && chmod 755 "$work/exec-check"
+    "$work/exec-check" 2>/dev/null || die 4 "$UV_NOEXEC" "choose a --prefix on a filesystem that allows executables"
     [ -n "${uv_from:-}" ] || uv_from=$(kept_uv) || true
-    if [ -n "$uv_from" ]; then cp "$uv_from" "$work/uv"; else carve "$UV_MEMBER" "$work/uv"; fi
-    chmod 755 "$work/uv"
-    "$work/uv" --version >/dev/null 2>&1 || die 4 "the bundled uv does not run here (is $PREFIX mounted noexec?)" \
-        "choose a --prefix on a filesystem that allows executables"
+    if [ -n "$uv_from" ] || [ -z "$PYTHON" ]; then  # a copy; or uv installs the bundled Python first
+        if [ -n "$uv_from" ]; then cp "$uv_from" "$work/uv"; else carve "$UV_MEMBER" "$work/uv"; fi
+        chmod 755 "$work/uv"
+        "$work/uv" --version >/dev/null 2>&1 || die 4 "$UV_NOEXEC" "choose a --prefix on a filesystem that allows executables"
+    else
+        inflate_uv & uv_job=$!
+    fi
     if [ -z "$PYTHON" ]; then
         say "Installing the bundled CPython $PYTHON_FULL into $PREFIX/python"
         PYTHON=$(install_python)
@@ -635,7 +656,11 @@ main() {
     if [ "$JSON" = 1 ]; then set -- "$@" --json; fi
     if [ -n "$PICKED" ]; then set -- "$@" --target "$PICKED"; fi
     # Not exec: the trap removes the work directory once the runtime is done.
-    "$PYTHON" -I "$SELF" "$@"
+    rc=0
+    "$PYTHON" -I "$SELF" "$@" || rc=$?
+    [ -z "$uv_job" ] || wait "$uv_job" 2>/dev/null || true
+    uv_job=""
+    return "$rc"
 }
 
 main "$@"; exit $?

@@ -131,13 +131,38 @@ def test_an_upgrade_takes_the_prefix_uv_only_when_its_sha256_matches(releases: d
     good = kept.read_bytes()
     kept.write_bytes(good + b"altered")  # same inode as the releases' links: they see it too
     proc = install(jail, releases["3.0.0"], prefix, "--python", target_python(), check=False)
-    assert proc.returncode != 0 and "gzip" in proc.stderr  # the altered copy was not taken
+    assert proc.returncode == 1 and "or gzip failed?" in proc.stderr  # the altered copy was not taken
     assert active_version(jail, prefix) == "2.0.0"
     jail.path = system_path
     install(jail, releases["3.0.0"], prefix, "--python", target_python())
     assert active_version(jail, prefix) == "3.0.0"
     assert kept.read_bytes() == good  # the store's copy is the file's uv again
     assert next((prefix / "releases").glob("3.0.0-*/.airgap/bin/uv")).read_bytes() == good
+
+
+@pytest.mark.fault("uv cannot be unpacked (gzip fails) while the runtime extracts the wheels",
+                   "exit 1 with gzip's line, no release made, `current` untouched")
+def test_a_uv_that_cannot_be_unpacked_fails_the_install_cleanly(releases: dict[str, Path], jail: Jail,
+                                                                 tmp_path: Path) -> None:
+    """The header inflates uv in the background while the runtime extracts the wheels; when that fails,
+    the runtime stops with the header's line, and the prefix's active release is untouched."""
+    prefix = tmp_path / "opt"
+    install(jail, releases["1.0.0"], prefix, "--python", target_python())
+    (prefix / ".airgap-installer" / next((prefix / ".airgap-installer").glob("uv.*")).name).unlink()
+    broken = tmp_path / "broken-gzip"
+    broken.mkdir()
+    (broken / "gzip").write_text("#!/bin/sh\nexit 1\n")
+    (broken / "gzip").chmod(0o755)
+    system_path = jail.path
+    jail.path = f"{broken}:{system_path}"
+    proc = install(jail, releases["2.0.0"], prefix, "--python", target_python(), check=False)
+    jail.path = system_path
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot unpack bin/uv" in proc.stderr and "or gzip failed?" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert [n.split("-")[0] for n in release_names(prefix)] == ["1.0.0"]
+    assert active_version(jail, prefix) == "1.0.0"
+    assert not list((prefix / ".airgap-installer").glob("tmp.*")), "the header's work directory is removed"
 
 
 def test_old_releases_are_pruned_beyond_keep(releases: dict[str, Path], jail: Jail, tmp_path: Path) -> None:

@@ -150,6 +150,10 @@ class BaseMissing(InstallError):
     """A delta file whose base release is not in the prefix (exit 4): refused before anything is written."""
 
 
+class HostUnfit(InstallError):
+    """This host cannot run what the file brings, e.g. uv on a noexec prefix (exit 4)."""
+
+
 class PayloadError(InstallError):
     """The payload is not one the builder writes (exit 3): refused before anything is written."""
 
@@ -357,6 +361,25 @@ def build_script_env(script: str, project: Path, uv_bin: str, python: str, env: 
     os.symlink(os.path.relpath(made[0].parent, project), project / ".venv")
 
 
+def wait_for_uv(uv: Path, timeout: float = 900.0) -> None:
+    """The header inflates uv in the background while this runtime extracts the wheels; it leaves `uv`
+    when done, or `uv.failed` ("<exit code> <line>") when there is none."""
+    failed = uv.with_name(uv.name + ".failed")
+    deadline = time.monotonic() + timeout
+    while not uv.exists():
+        if failed.exists():
+            code, _, line = failed.read_text(encoding="utf-8", errors="replace").strip().partition(" ")
+            line = line or "the installer could not unpack its uv"
+            if code == "4":  # noexec, or no gzip on this host
+                raise HostUnfit(line, hint="choose a --prefix on a filesystem that allows executables"
+                                if "noexec" in line else "install gzip (busybox has it)")
+            raise InstallError(line, hint=SPACE_HINT)
+        if time.monotonic() > deadline:
+            raise InstallError(f"uv did not appear at {uv} within {timeout:.0f} s",
+                               hint="run the installer again; it unpacks uv into the prefix first")
+        time.sleep(0.01)
+
+
 def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Path, python: str,
                   scratch: Path, progress: Progress, log: IO[str], available: dict[str, Path] | None = None,
                   target: str | None = None) -> None:
@@ -380,6 +403,7 @@ def build_release(zf: zipfile.ZipFile, release: Path, manifest: Manifest, uv: Pa
         progress.step(f"reused {reused} wheels the prefix already holds, wrote {written}")
     _extract_member(zf, zf.getinfo(member_for(target)), meta / "manifest.json")
     extract_prefix(zf, "airgap_runtime/", meta / "airgap_runtime")  # for PREFIX/bin/airgap-sync
+    wait_for_uv(uv)  # inflated by the header meanwhile
     pins = manifest.pins_for(tuple(sys.version_info[:3]))  # the header runs us with the target's Python
     if pins is None:
         raise InstallError(f"this installer has no packages for Python {'.'.join(map(str, sys.version_info[:3]))}",

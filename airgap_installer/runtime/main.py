@@ -87,7 +87,7 @@ def _guarded(run_file: Path, prefix: Path, dry_run: bool, work: Callable[[], Res
 
     try:
         return work()
-    except install.BaseMissing as exc:  # a delta file whose base release is not in the prefix
+    except (install.BaseMissing, install.HostUnfit) as exc:  # e.g. a delta's base is not in the prefix
         return stop(4, str(exc), exc.hint)
     except install.TrustError as exc:
         return stop(3, str(exc), exc.hint)
