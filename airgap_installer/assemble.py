@@ -20,13 +20,14 @@ from airgap_installer.auth import index_credentials
 from airgap_installer.build import (
     build_locals,
     build_wheels,
+    check_static_metadata,
     compiled_reason,
     host_can_build_for,
     raise_build_problems,
 )
 from airgap_installer.cache import Cache, default_cache_dir
 from airgap_installer.delta import base_for, read_bases, split_wheelhouse
-from airgap_installer.errors import ProjectError, UsageError
+from airgap_installer.errors import PlanError, ProjectError, UsageError
 from airgap_installer.export import export_lock
 from airgap_installer.fetch import fetch
 from airgap_installer.header import HeaderFields
@@ -117,6 +118,11 @@ def plan_only(request: BuildRequest) -> tuple[list[str], int]:
                   Extra("the installer's runtime", runtime),
                   Extra(f"the project's {len(tree.files)} files", sources)]
         lines += render_report(variants, extras, notes)
+        try:
+            check_static_metadata(merge(variants), project, tree, locals_)
+        except PlanError as exc:
+            problems += 1
+            lines.append(f"  PROBLEM {exc}")
         if not host_can_build_for(target):
             for step in merge(variants).locals:
                 if notes.get(step.package.name, "").startswith("compiled"):
@@ -209,10 +215,11 @@ def prepare_one(request: BuildRequest, project: Project, tree: Tree, variants: l
     target = plan.target
     tree = for_target(tree, target)
     credentials = index_credentials(project.indexes)
-    built, problems = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs,
-                                   credentials=credentials)
     # Local packages are built from the repository (a version from git needs its .git), not a staged copy.
     repo_locals = local_projects(repo_tree)
+    check_static_metadata(plan, repo, repo_tree, repo_locals)
+    built, problems = build_wheels(plan, cache, base=project.root, offline=request.offline, jobs=request.jobs,
+                                   credentials=credentials)
     local_built, local_problems = build_locals(plan, repo, repo_tree, repo_locals, cache, offline=request.offline)
     raise_build_problems(problems + local_problems, target)
     built_by = {(p.name, p.version): a for p, a in built}

@@ -277,6 +277,28 @@ def local_sources(plan: Plan, project: Project, tree: Tree,
     return out
 
 
+# Dynamic fields uv must run the build backend for when it checks uv.lock (a dynamic version it does not).
+NEEDS_BACKEND = ("dependencies", "optional-dependencies")
+
+
+def check_static_metadata(plan: Plan, project: Project, tree: Tree, locals_: list[Project]) -> None:
+    """uv checks uv.lock against each local package's metadata (`uv sync --locked` here, plain `uv run` on
+    the target). Dependencies that are dynamic (from a file, a hook, git) make it run the build backend,
+    which an offline target cannot fetch: refused before anything is fetched, not after it is installed."""
+    by_dir = {p.root: p for p in locals_}
+    dynamic = []
+    for package, source in local_sources(plan, project, tree, locals_):
+        local = by_dir.get(source.directory)
+        fields = [f for f in NEEDS_BACKEND if local is not None and f in local.dynamic]
+        if fields:
+            dynamic.append(f"{package.name} ({' and '.join(fields)})")
+    if dynamic:
+        raise PlanError(f"{'; '.join(dynamic)}: dynamic in pyproject.toml, so uv on the target would have to run "
+                        "the build backend to check uv.lock, and it cannot get one offline",
+                        hint="list them in [project] itself (e.g. `dependencies = [...]` instead of a file or a "
+                             "metadata hook); a dynamic `version` is fine")
+
+
 def build_locals(plan: Plan, project: Project, tree: Tree, locals_: list[Project], cache: Cache, *,
                  offline: bool) -> tuple[list[tuple[Package, Artifact]], list[AirgapError]]:
     """The local packages' wheels, built here from the repository; failures returned as for build_wheels."""

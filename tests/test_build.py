@@ -384,3 +384,34 @@ def test_inspect_shows_hooks_and_never_sends_control_characters(tiny_project: Pr
     assert main(["inspect", str(run_file)]) == 0
     out = capsys.readouterr().out
     assert "post-install:" in out and "\x1b" not in out and "\\x1b" in out
+
+
+def test_dynamic_dependencies_of_a_local_package_are_refused_before_anything_is_fetched(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """setuptools' `dependencies = {file = ...}` (or a metadata hook): uv on the target would have to run
+    the build backend to check uv.lock, offline; tried: the install failed at `uv sync --locked`. The build
+    refuses it, and --dry-run names it as a PROBLEM. A dynamic version alone is fine (other tests)."""
+    project = tmp_path / "dyn"
+    (project / "src" / "dyn").mkdir(parents=True)
+    (project / "src" / "dyn" / "__init__.py").write_text("")
+    (project / "requirements.txt").write_text("")
+    (project / "pyproject.toml").write_text(textwrap.dedent("""\
+        [project]
+        name = "dyn"
+        version = "0.1.0"
+        requires-python = ">=3.9"
+        dynamic = ["dependencies"]
+        [tool.setuptools.dynamic]
+        dependencies = {file = ["requirements.txt"]}
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+        """))
+    subprocess.run([builder_uv(), "lock", "-q", "--project", str(project)], check=True)
+    out = tmp_path / "dyn.run"
+    assert main(["build", str(project), "-o", str(out), "--cache-dir", str(tmp_path / "empty")]) == 1
+    err = capsys.readouterr().err
+    assert "dyn (dependencies): dynamic in pyproject.toml" in err and "TIP list them in [project]" in err
+    assert not out.exists()
+    assert main(["build", str(project), "-o", str(out), "--dry-run"]) != 0
+    assert "PROBLEM dyn (dependencies)" in capsys.readouterr().out
