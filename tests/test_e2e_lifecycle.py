@@ -111,6 +111,17 @@ def test_an_upgrade_reuses_what_the_prefix_holds_and_prune_drops_it(releases: di
     assert active_version(jail, prefix) == "2.0.0"
 
 
+def break_gzip(jail: Jail, tmp_path: Path) -> str:
+    """Put a gzip that always fails first on the jail's PATH; returns the PATH to restore."""
+    broken = tmp_path / "broken-gzip"
+    broken.mkdir()
+    (broken / "gzip").write_text("#!/bin/sh\necho 'gzip: broken on purpose' >&2\nexit 1\n")
+    (broken / "gzip").chmod(0o755)
+    system_path = jail.path
+    jail.path = f"{broken}:{system_path}"
+    return system_path
+
+
 @pytest.mark.fault("the prefix's kept uv binary altered between installs",
                    "not used: the header inflates the file's own uv and the store replaces the altered copy")
 def test_an_upgrade_takes_the_prefix_uv_only_when_its_sha256_matches(releases: dict[str, Path], jail: Jail,
@@ -119,12 +130,7 @@ def test_an_upgrade_takes_the_prefix_uv_only_when_its_sha256_matches(releases: d
     file's: shown by a host whose gzip is broken. An altered copy is neither used nor linked."""
     prefix = tmp_path / "opt"
     install(jail, releases["1.0.0"], prefix, "--python", target_python())
-    broken = tmp_path / "broken-gzip"
-    broken.mkdir()
-    (broken / "gzip").write_text("#!/bin/sh\necho 'gzip: broken on purpose' >&2\nexit 1\n")
-    (broken / "gzip").chmod(0o755)
-    system_path = jail.path
-    jail.path = f"{broken}:{system_path}"
+    system_path = break_gzip(jail, tmp_path)
     install(jail, releases["2.0.0"], prefix, "--python", target_python())
     assert active_version(jail, prefix) == "2.0.0"
     kept = next((prefix / ".airgap-installer").glob("uv.*"))
@@ -149,12 +155,7 @@ def test_a_uv_that_cannot_be_unpacked_fails_the_install_cleanly(releases: dict[s
     prefix = tmp_path / "opt"
     install(jail, releases["1.0.0"], prefix, "--python", target_python())
     (prefix / ".airgap-installer" / next((prefix / ".airgap-installer").glob("uv.*")).name).unlink()
-    broken = tmp_path / "broken-gzip"
-    broken.mkdir()
-    (broken / "gzip").write_text("#!/bin/sh\nexit 1\n")
-    (broken / "gzip").chmod(0o755)
-    system_path = jail.path
-    jail.path = f"{broken}:{system_path}"
+    system_path = break_gzip(jail, tmp_path)
     proc = install(jail, releases["2.0.0"], prefix, "--python", target_python(), check=False)
     jail.path = system_path
     assert proc.returncode == 1, proc.stderr
