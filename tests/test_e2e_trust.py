@@ -128,7 +128,7 @@ def test_the_sbom_lists_exactly_what_the_file_carries(tmp_path: Path, jail: Jail
 
 
 @pytest.mark.fault("a missing or corrupt part of a split file",
-                   "the part is named; nothing written")
+                   "the part is named; the joined copy in $TMPDIR is removed, nothing else written")
 def test_parts_under_a_size_install_as_one_file(tiny_project: ProjectFactory, keys: dict[str, Path], jail: Jail,
                                                 tmp_path: Path, builder_cache: Path) -> None:
     # Issue 16, item 3: a file cut for a FAT32 stick or a transfer station's limit; signed as a whole.
@@ -149,8 +149,12 @@ def test_parts_under_a_size_install_as_one_file(tiny_project: ProjectFactory, ke
     data = bytearray(parts[2].read_bytes())
     data[100] ^= 1
     parts[2].write_bytes(bytes(data))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    jail.env = {"TMPDIR": str(scratch)}
     proc = install(jail, run_file, tmp_path / "never", "--python", target_python(), check=False)
     assert proc.returncode == 3 and f"part {parts[2].name} is corrupt" in proc.stderr
+    assert not list(scratch.iterdir()), "the joined copy is removed"
     parts[2].unlink()
     proc = install(jail, run_file, tmp_path / "never", "--python", target_python(), check=False)
     assert proc.returncode == 3 and f"part {parts[2].name} is missing" in proc.stderr

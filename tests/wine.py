@@ -81,35 +81,32 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
+def mingw_built(cache: Path, name: str, sources: dict[str, str], flags: list[str],
+                libs: tuple[str, ...] = ()) -> Path:
+    """cache/name compiled once with mingw-w64 from `sources` (file name -> text), in a scratch directory."""
+    out = cache / name
+    if out.is_file():
+        return out
+    work = cache / f"{name}.{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    for file, text in sources.items():
+        (work / file).write_text(text)
+    subprocess.run(["x86_64-w64-mingw32-gcc", *flags, "-O2", "-s", "-o", str(work / name), *sources, *libs], cwd=work,
+                   check=True, capture_output=True)
+    os.replace(work / name, out)
+    shutil.rmtree(work)
+    return out
+
+
 def stub_dll(cache: Path) -> Path:
     """bcryptprimitives.dll with ProcessPrng, built once."""
-    dll = cache / "bcryptprimitives.dll"
-    if dll.is_file():
-        return dll
-    work = cache / f"prng.{os.getpid()}"
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "prng.c").write_text(PRNG_C)
-    (work / "prng.def").write_text(PRNG_DEF)
-    subprocess.run(["x86_64-w64-mingw32-gcc", "-shared", "-O2", "-s", "-o", str(work / dll.name), "prng.c",
-                    "prng.def", "-ladvapi32"], cwd=work, check=True, capture_output=True)
-    os.replace(work / dll.name, dll)
-    shutil.rmtree(work)
-    return dll
+    return mingw_built(cache, "bcryptprimitives.dll", {"prng.c": PRNG_C, "prng.def": PRNG_DEF}, ["-shared"],
+                       libs=("-ladvapi32",))
 
 
 def py_launcher(cache: Path) -> Path:
     """The `py` stand-in (PY_C), built once."""
-    exe = cache / "py.exe"
-    if exe.is_file():
-        return exe
-    work = cache / f"py.{os.getpid()}"
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "py.c").write_text(PY_C)
-    subprocess.run(["x86_64-w64-mingw32-gcc", "-municode", "-O2", "-s", "-o", str(work / exe.name), "py.c"], cwd=work,
-                   check=True, capture_output=True)
-    os.replace(work / exe.name, exe)
-    shutil.rmtree(work)
-    return exe
+    return mingw_built(cache, "py.exe", {"py.c": PY_C}, ["-municode"])
 
 
 def embeddable_python(cache: Path) -> Path:

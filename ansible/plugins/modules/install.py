@@ -167,18 +167,10 @@ copied:
   type: bool
 """
 
-import hashlib
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.airgap.installer.plugins.module_utils.digest import sha256_of
 from ansible_collections.airgap.installer.plugins.module_utils.result import run_and_report
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def main():
